@@ -1,0 +1,126 @@
+// enas_bench: the benchmark workloads of ../shared/bench/ref_ptb.py, run through the library,
+// printing '<workload> ms_per_step=<median>' like the reference script.
+#include <enas/enas.hpp>
+
+#include <torch/cuda.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <vector>
+
+namespace {
+
+struct BenchOptions {
+  std::string workload;
+  std::int64_t hidden = 256, batch = 64, bptt = 35, vocab = 10000;
+  int steps = 10, warmup = 2, threads = enas::hardware_threads(), aggregate = 10;
+  std::string device = "cpu";
+  bool tune_allocator = true;
+};
+
+template <class Step>
+double median_ms(Step&& step, int steps, int warmup) {
+  for (int i = 0; i < warmup; ++i) step();
+  std::vector<double> ms;
+  for (int i = 0; i < steps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    step();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms.size() % 2 == 1 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+}
+
+// One training step of the fixed seed cell (ref_ptb.py final_step): forward with the final
+// script's dropouts, backward, clip at 0.25, SGD at lr 20; random tokens.
+double final_step(const BenchOptions& o, const at::Device& device) {
+  using Space = enas::spaces::PtbEnas;
+  enas::nn::PtbModelOptions m;
+  m.vocab = o.vocab;
+  m.hidden = o.hidden;
+  m.e_keep = 0.79;
+  m.x_keep = 0.25;
+  m.h_keep = 0.75;
+  m.o_keep = 0.24;
+  enas::nn::PtbFixedModel<Space> model(Space::parse("0 0 0 1 1 2 1 2 0 2 0 5 1 1 0 6 1 8 1 8 1 8 1"), m);
+  model->to(device);
+  enas::train::Sgd sgd({0.0, 0.25, 0.0, false});
+  const auto params = model->parameters();
+  const auto tokens = at::TensorOptions().dtype(at::kLong).device(device);
+  const auto x = at::randint(o.vocab, {o.bptt, o.batch}, tokens);
+  const auto y = at::randint(o.vocab, {o.bptt, o.batch}, tokens);
+  auto state = at::zeros({o.batch, o.hidden}, at::TensorOptions().device(device));
+  auto step = [&] {
+    auto r = model->forward(x, y, state, /*training=*/true);
+    state = r.state;
+    r.loss.backward();
+    sgd.step(params, 20.0);
+    if (device.is_cuda()) torch::cuda::synchronize();
+  };
+  return median_ms(step, o.steps, o.warmup);
+}
+
+// The PTB controller (LSTM 100, tanh and ReLU as in ref_ptb.py) drawing one architecture.
+double ctrl_sample(const BenchOptions& o) {
+  using Space = enas::spaces::PtbTanhRelu;
+  enas::controllers::Lstm<Space> controller(Space::controller_defaults(), 0);
+  return median_ms([&] { controller.sample(1); }, o.steps * 10, o.warmup * 5);
+}
+
+// One controller update: `aggregate` samples with their REINFORCE losses (a varying random
+// reward plus the entropy bonus, minus the EMA baseline), averaged into one Adam step.
+double ctrl_train(const BenchOptions& o) {
+  using Space = enas::spaces::PtbTanhRelu;
+  enas::controllers::Lstm<Space> controller(Space::controller_defaults(), 0);
+  std::mt19937_64 rng(1);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  return median_ms(
+      [&] {
+        auto batch = controller.sample(o.aggregate, /*with_grad=*/true);
+        std::vector<double> rewards(static_cast<std::size_t>(o.aggregate));
+        for (auto& r : rewards) r = uniform(rng);
+        controller.update(batch, rewards);
+      },
+      o.steps, o.warmup * 5);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  BenchOptions o;
+  CLI::App app{"enas_bench: time the ENAS workloads of ../shared/bench/ref_ptb.py through the library"};
+  app.add_option("workload", o.workload, "final_step | ctrl_sample | ctrl_train")
+      ->required()
+      ->check(CLI::IsMember({"final_step", "ctrl_sample", "ctrl_train"}));
+  app.add_option("--hidden", o.hidden, "hidden size H")->capture_default_str();
+  app.add_option("--batch", o.batch, "batch size B")->capture_default_str();
+  app.add_option("--bptt", o.bptt, "BPTT steps T")->capture_default_str();
+  app.add_option("--vocab", o.vocab, "vocabulary size")->capture_default_str();
+  app.add_option("--steps", o.steps, "timed steps (ctrl_sample times 10x as many, as ref_ptb.py)")->capture_default_str();
+  app.add_option("--warmup", o.warmup, "untimed warm-up steps")->capture_default_str();
+  app.add_option("--threads", o.threads, "intra-op threads")->capture_default_str();
+  app.add_option("--aggregate", o.aggregate, "samples per controller update (ctrl_train)")->capture_default_str();
+  app.add_option("--device", o.device, "cpu or cuda (final_step; the controller always runs on the CPU)")
+      ->capture_default_str();
+  app.add_flag("!--no_tune_allocator", o.tune_allocator, "keep glibc's default malloc thresholds");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (o.tune_allocator) enas::tune_host_allocator();
+    enas::set_threads(o.threads);
+    enas::seed_everything(0);
+    const auto device = enas::parse_device(o.device);
+    double ms = 0.0;
+    if (o.workload == "final_step") ms = final_step(o, device);
+    if (o.workload == "ctrl_sample") ms = ctrl_sample(o);
+    if (o.workload == "ctrl_train") ms = ctrl_train(o);
+    fmt::print("{} ms_per_step={:.3f}\n", o.workload, ms);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "enas_bench: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

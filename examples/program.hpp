@@ -1,0 +1,150 @@
+// What every example program shares: the common flags, the reference's flag names for the PTB
+// child and the controller, printing the configuration, preparing the output folder, and turning
+// errors into one clear message. CLI11 stays out of the library; only the programs use it.
+#ifndef ENAS_EXAMPLES_PROGRAM_HPP
+#define ENAS_EXAMPLES_PROGRAM_HPP
+
+#include <enas/enas.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#ifndef ENAS_PROJECT_DIR
+#define ENAS_PROJECT_DIR ""
+#endif
+
+namespace program {
+
+/// Flags of every program.
+struct Common {
+  std::string data_path;
+  std::string output_dir = "outputs";
+  bool reset_output_dir = false;
+  std::string device = enas::default_device_name();
+  std::uint64_t seed = 0;
+  int threads = enas::hardware_threads();
+};
+
+inline void add_common(CLI::App& app, Common& c, std::int64_t& max_steps, std::int64_t& log_every) {
+  app.add_option("--data_path", c.data_path, "folder of the data set (default: data/, $ENAS_DATA_DIR, ../shared/data)");
+  app.add_option("--output_dir", c.output_dir, "where logs, metrics and checkpoints go")->capture_default_str();
+  app.add_flag("--reset_output_dir,!--noreset_output_dir", c.reset_output_dir,
+               "delete --output_dir first instead of adding to it");
+  app.add_option("--device", c.device, "cpu or cuda (default: cuda when a GPU is usable)")->capture_default_str();
+  app.add_option("--seed", c.seed, "seed of every random generator")->capture_default_str();
+  app.add_option("--threads", c.threads, "LibTorch intra-op threads")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--max_steps", max_steps, "stop after N child steps; 0 = build, print the configuration, exit; -1 = no limit")
+      ->capture_default_str();
+  app.add_option("--log_every", log_every, "log every N steps")->capture_default_str()->check(CLI::PositiveNumber);
+}
+
+/// The PTB child flags (enas-reference.md §2.1, §2.2), defaults from `o`.
+inline void add_lm_flags(CLI::App& app, enas::train::LmOptions& o) {
+  app.add_option("--batch_size", o.batch_size, "minibatch size B")->capture_default_str();
+  app.add_option("--child_bptt_steps", o.bptt, "BPTT window T")->capture_default_str();
+  app.add_option("--num_epochs", o.num_epochs, "training epochs")->capture_default_str();
+  app.add_option("--child_lstm_hidden_size", o.hidden, "hidden (and embedding) size H")->capture_default_str();
+  app.add_option("--child_lstm_e_keep", o.e_keep, "word-embedding dropout keep")->capture_default_str();
+  app.add_option("--child_lstm_x_keep", o.x_keep, "input mask keep")->capture_default_str();
+  app.add_option("--child_lstm_h_keep", o.h_keep, "recurrent mask keep")->capture_default_str();
+  app.add_option("--child_lstm_o_keep", o.o_keep, "output mask keep")->capture_default_str();
+  app.add_option("--child_grad_bound", o.grad_bound, "global-norm gradient clip (0: off)")->capture_default_str();
+  app.add_option("--child_lr", o.lr, "SGD learning rate")->capture_default_str();
+  app.add_option("--child_lr_dec_start", o.lr_dec_start, "epochs before the decay starts")->capture_default_str();
+  app.add_option("--child_lr_dec_every", o.lr_dec_every, "epochs between decays")->capture_default_str();
+  app.add_option("--child_lr_dec_rate", o.lr_dec_rate, "decay factor")->capture_default_str();
+  app.add_option("--child_lr_dec_min", o.lr_dec_min, "learning-rate floor")->capture_default_str();
+  app.add_option("--child_l2_reg", o.l2_reg, "L2 weight on the sum of squared weights")->capture_default_str();
+  app.add_option("--child_rnn_slowness_reg", o.slowness_reg, "weight of the slowness term (final model)")->capture_default_str();
+  app.add_option("--eval_every_epochs", o.eval_every_epochs, "epochs between evaluations")->capture_default_str();
+  app.add_option("--test_window", o.test_window, "tokens per window of the batch-1 test pass")->capture_default_str();
+}
+
+/// The controller flags, defaults from `o` (the space's reference values).
+inline void add_controller_flags(CLI::App& app, enas::ControllerOptions& o, bool& training, std::int64_t& train_every) {
+  app.add_flag("--controller_training,!--nocontroller_training", training, "train the controller")->capture_default_str();
+  app.add_option("--controller_train_every", train_every, "epochs between controller phases")->capture_default_str();
+  app.add_option("--controller_lr", o.lr, "Adam learning rate (beta1 0, epsilon 1e-3)")->capture_default_str();
+  app.add_option("--controller_train_steps", o.train_steps, "Adam updates per phase")->capture_default_str();
+  app.add_option("--controller_num_aggregate", o.num_aggregate, "samples averaged per update")->capture_default_str();
+  app.add_option("--controller_tanh_constant", o.tanh_constant, "logits = C·tanh(logits); 0: off")->capture_default_str();
+  app.add_option("--controller_op_tanh_reduce", o.op_tanh_reduce, "op logits use C / this")->capture_default_str();
+  app.add_option("--controller_temperature", o.temperature, "logits /= T; 0: off")->capture_default_str();
+  app.add_option("--controller_entropy_weight", o.entropy_weight, "reward += w·entropy")->capture_default_str();
+  app.add_option("--controller_bl_dec", o.bl_dec, "baseline decay")->capture_default_str();
+  app.add_option("--controller_l2_reg", o.l2_reg, "controller L2")->capture_default_str();
+  app.add_option("--controller_lstm_size", o.lstm_size, "controller LSTM units")->capture_default_str();
+  app.add_option("--controller_skip_target", o.skip_target, "macro: target skip probability")->capture_default_str();
+  app.add_option("--controller_skip_weight", o.skip_weight, "macro: weight of the skip KL")->capture_default_str();
+}
+
+/// The configuration, one sorted `name.....value` line per flag, as the reference prints it.
+inline void print_flags(const CLI::App& app, enas::io::RunLog& log) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const auto* opt : app.get_options()) {
+    std::string name = opt->get_name(false, true);
+    if (name.empty() || name == "--help" || name == "-h") continue;
+    while (!name.empty() && name.front() == '-') name.erase(name.begin());
+    if (const auto comma = name.find(','); comma != std::string::npos) name = name.substr(0, comma);
+    std::string value = opt->count() > 0 ? opt->as<std::string>() : opt->get_default_str();
+    if (opt->get_type_size() == 0) value = opt->count() > 0 ? "(set)" : "(default)";
+    rows.emplace_back(name, value);
+  }
+  std::sort(rows.begin(), rows.end());
+  log.line(std::string(80, '-'));
+  for (const auto& [name, value] : rows) {
+    const auto dots = name.size() + value.size() < 80 ? 80 - name.size() - value.size() : 1;
+    log.line(name + std::string(dots, '.') + value);
+  }
+  log.line(std::string(80, '-'));
+}
+
+/// Creates --output_dir, or deletes and recreates it with --reset_output_dir.
+inline std::filesystem::path prepare_output_dir(const Common& c) {
+  namespace fs = std::filesystem;
+  const fs::path dir = c.output_dir;
+  std::error_code ec;
+  if (c.reset_output_dir && fs::exists(dir)) fs::remove_all(dir, ec);
+  if (ec) throw enas::ConfigError("cannot reset --output_dir " + dir.string() + ": " + ec.message());
+  fs::create_directories(dir, ec);
+  if (ec) throw enas::ConfigError("cannot create --output_dir " + dir.string() + ": " + ec.message());
+  return dir;
+}
+
+/// Process settings every program makes before any tensor exists.
+inline at::Device setup_runtime(const Common& c) {
+  enas::tune_host_allocator();
+  enas::set_threads(c.threads);
+  enas::seed_everything(c.seed);
+  return enas::parse_device(c.device);
+}
+
+/// Parses flags and runs `body`, turning every error into one line on stderr and exit code 1
+/// (flag errors: CLI11's message and exit code).
+inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    body();
+  } catch (const enas::Error& e) {
+    fmt::print(stderr, "{}: error: {}\n", app.get_name(), e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: unexpected error: {}\n", app.get_name(), e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace program
+
+#endif  // ENAS_EXAMPLES_PROGRAM_HPP

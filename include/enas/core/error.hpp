@@ -1,0 +1,50 @@
+/// @file
+/// @brief The exceptions enas throws. Each message names the thing that is wrong and what was
+/// expected, so that a user can fix the input without reading the source.
+#ifndef ENAS_CORE_ERROR_HPP
+#define ENAS_CORE_ERROR_HPP
+
+#include <stdexcept>
+#include <string>
+
+namespace enas {
+
+/// Base class of every enas error.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// An architecture string or token sequence that does not belong to its search space.
+class ArcError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A data file that is missing, truncated or malformed.
+class DataError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// An option value (flag, configuration field) that is out of range or inconsistent.
+class ConfigError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Training produced a non-finite loss or gradient.
+class DivergenceError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A checkpoint that is unreadable or belongs to another configuration.
+class CheckpointError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace enas
+
+#endif  // ENAS_CORE_ERROR_HPP

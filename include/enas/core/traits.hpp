@@ -1,0 +1,92 @@
+/// @file
+/// @brief C++17 detection traits behind the enas concepts (core/concepts.hpp). Each trait checks
+/// one requirement, so that a failing static_assert can say which one is missing.
+#ifndef ENAS_CORE_TRAITS_HPP
+#define ENAS_CORE_TRAITS_HPP
+
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "enas/core/controller_options.hpp"
+#include "enas/core/controller_program.hpp"
+
+namespace enas {
+namespace detail {
+
+template <class, template <class> class, class = void>
+struct Detect : std::false_type {};
+template <class T, template <class> class Op>
+struct Detect<T, Op, std::void_t<Op<T>>> : std::true_type {};
+
+template <class T>
+using NameOf = decltype(std::string_view(T::name));
+template <class T>
+using ArchOf = typename T::Arch;
+template <class T>
+using NumTokensOf = decltype(static_cast<int>(T::num_tokens));
+template <class T>
+using ProgramOf = decltype(T::program[0].kind);
+template <class T>
+using LayoutOf = std::enable_if_t<std::is_same_v<std::decay_t<decltype(T::controller_layout)>, ControllerLayout>>;
+template <class T>
+using DecodeOf = std::enable_if_t<
+    std::is_same_v<decltype(T::decode(std::declval<const std::vector<int>&>())), typename T::Arch>>;
+template <class T>
+using EncodeOf = std::enable_if_t<
+    std::is_same_v<decltype(T::encode(std::declval<const typename T::Arch&>())), std::vector<int>>>;
+template <class T>
+using DescribeOf = decltype(std::string(T::describe_token(0)), std::string(T::token_count_rule()));
+template <class T>
+using DefaultsOf = std::enable_if_t<std::is_same_v<decltype(T::controller_defaults()), ControllerOptions>>;
+
+template <class T>
+using SpaceOf = typename T::space_type;
+template <class T>
+using TrainableOf = decltype(static_cast<bool>(T::is_trainable));
+
+}  // namespace detail
+
+/// @name Search-space requirements, one trait each
+/// @{
+template <class S>
+inline constexpr bool has_space_name_v = detail::Detect<S, detail::NameOf>::value;
+template <class S>
+inline constexpr bool has_arch_type_v = detail::Detect<S, detail::ArchOf>::value;
+template <class S>
+inline constexpr bool has_num_tokens_v = detail::Detect<S, detail::NumTokensOf>::value;
+template <class S>
+inline constexpr bool has_controller_program_v = detail::Detect<S, detail::ProgramOf>::value;
+template <class S>
+inline constexpr bool has_controller_layout_v = detail::Detect<S, detail::LayoutOf>::value;
+template <class S>
+inline constexpr bool has_arch_codec_v =
+    detail::Detect<S, detail::DecodeOf>::value && detail::Detect<S, detail::EncodeOf>::value;
+template <class S>
+inline constexpr bool has_token_descriptions_v = detail::Detect<S, detail::DescribeOf>::value;
+template <class S>
+inline constexpr bool has_controller_defaults_v = detail::Detect<S, detail::DefaultsOf>::value;
+/// @}
+
+/// True when S models enas::SearchSpace (see core/concepts.hpp for the requirement list).
+template <class S>
+inline constexpr bool is_search_space_v =
+    has_space_name_v<S> && has_arch_type_v<S> && has_num_tokens_v<S> && has_controller_program_v<S> &&
+    has_controller_layout_v<S> && has_arch_codec_v<S> && has_token_descriptions_v<S> &&
+    has_controller_defaults_v<S>;
+
+/// True when C models enas::Controller for the space S.
+template <class C, class S>
+inline constexpr bool is_controller_for_v = [] {
+  if constexpr (detail::Detect<C, detail::SpaceOf>::value && detail::Detect<C, detail::TrainableOf>::value) {
+    return std::is_same_v<typename C::space_type, S>;
+  } else {
+    return false;
+  }
+}();
+
+}  // namespace enas
+
+#endif  // ENAS_CORE_TRAITS_HPP

@@ -1,0 +1,9 @@
+/// @file
+/// @brief Data sets: location, reading, batching.
+#ifndef ENAS_DATA_HPP
+#define ENAS_DATA_HPP
+
+#include "enas/data/locate.hpp"
+#include "enas/data/ptb.hpp"
+
+#endif  // ENAS_DATA_HPP

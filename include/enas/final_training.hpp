@@ -1,0 +1,99 @@
+/// @file
+/// @brief enas::FinalTraining<Space>: one architecture of a space trained from scratch with the
+/// reference's *_final settings (the second half of every ENAS workflow).
+#ifndef ENAS_FINAL_TRAINING_HPP
+#define ENAS_FINAL_TRAINING_HPP
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdint>
+#include <functional>
+
+#include "enas/core/concepts.hpp"
+#include "enas/core/error.hpp"
+#include "enas/io/run_log.hpp"
+#include "enas/train/task_for.hpp"
+
+namespace enas {
+
+/// Trains the fixed model of one architecture: child steps, logs every log_every steps, the
+/// validation metric every eval_every_epochs, test when validation improves, and test at the end.
+///
+/// @tparam Space a model of enas::SearchSpace with a bound task (train::TaskFor<Space>)
+template <class Space>
+class FinalTraining {
+  ENAS_ASSERT_SEARCH_SPACE("enas::FinalTraining", Space);
+
+ public:
+  using Arch = typename Space::Arch;
+  using Task = typename train::TaskFor<Space>::Final;
+  using Options = typename Task::Options;
+  using Data = typename Task::Data;
+  using EpochHook = std::function<void(std::int64_t epoch)>;
+
+  FinalTraining(const Arch& arch, const Options& options, const Data& data, const at::Device& device,
+                std::uint64_t seed = 0)
+      : options_(options), task_(arch, options, data, device, seed) {}
+
+  train::StepResult train_step() { return task_.train_step(step_++); }
+
+  void run(io::RunLog& log, const EpochHook& on_epoch_end = {}) {
+    const auto per_epoch = task_.batches_per_epoch();
+    task_.reset_epoch_stats();
+    double best_valid = task_.options().best_valid_ppl;
+    bool finished = options_.num_epochs == 0;
+    while (!finished) {
+      const auto r = train_step();
+      const auto epoch = step_ / per_epoch;
+      if (step_ % options_.log_every == 0) {
+        io::ChildEvent e;
+        e.epoch = epoch;
+        e.step = step_;
+        e.loss = r.loss.template item<double>();
+        e.lr = r.lr;
+        e.grad_norm = r.grad_norm.template item<double>();
+        task_.fill_log(e);
+        if (task_.optimizer().diverged() || !std::isfinite(e.loss)) {
+          throw DivergenceError(fmt::format(
+              "the loss became non-finite by step {} (loss={}, |g|={}); the weights were left at their last finite "
+              "values. Lower --child_lr or --child_grad_bound",
+              step_, e.loss, e.grad_norm));
+        }
+        log.child(e);
+      }
+      if (step_ % (per_epoch * options_.eval_every_epochs) == 0) {
+        task_.reset_states();
+        log.line(fmt::format("Epoch {}: Eval", epoch));
+        const double valid = task_.evaluate_valid();
+        log.eval(epoch, step_, Task::valid_metric, valid);
+        if (Task::higher_is_better ? valid > best_valid : valid < best_valid) {
+          best_valid = valid;
+          log.eval(epoch, step_, Task::test_metric, task_.evaluate_test());
+        }
+        task_.reset_states();
+        task_.reset_epoch_stats();
+        if (on_epoch_end) on_epoch_end(epoch);
+      }
+      if (epoch >= options_.num_epochs) {
+        log.eval(epoch, step_, Task::test_metric, task_.evaluate_test());
+        finished = true;
+      }
+      if (options_.max_steps > 0 && step_ >= options_.max_steps) finished = true;
+    }
+  }
+
+  Task& task() { return task_; }
+  auto& model() { return task_.model(); }
+  std::int64_t step() const { return step_; }
+  void set_step(std::int64_t step) { step_ = step; }
+
+ private:
+  Options options_;
+  Task task_;
+  std::int64_t step_ = 0;
+};
+
+}  // namespace enas
+
+#endif  // ENAS_FINAL_TRAINING_HPP

@@ -1,0 +1,136 @@
+/// @file
+/// @brief The record of a run: the reference's log lines on stdout (and in <output_dir>/stdout),
+/// and one JSON object per event in <output_dir>/metrics.jsonl.
+#ifndef ENAS_IO_RUN_LOG_HPP
+#define ENAS_IO_RUN_LOG_HPP
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include "enas/core/error.hpp"
+
+namespace enas::io {
+
+/// One child (shared or fixed model) training log line.
+struct ChildEvent {
+  std::int64_t epoch = 0;
+  std::int64_t step = 0;
+  double loss = 0.0;
+  double lr = 0.0;
+  double grad_norm = 0.0;
+  std::string metric_name;  ///< "tr_ppl" (PTB) or "tr_acc" (CIFAR)
+  double metric = 0.0;
+  std::string metric_text;  ///< how the metric prints, e.g. "93/128" for tr_acc; empty: 2 decimals
+  std::string arc;          ///< the architecture of the step (search only)
+};
+
+/// One controller log line (one sample of a controller phase).
+struct ControllerEvent {
+  std::int64_t step = 0;  ///< controller updates so far
+  double loss = 0.0;
+  double entropy = 0.0;
+  double lr = 0.0;
+  double grad_norm = 0.0;
+  std::string reward_name = "rw";  ///< "rw" (PTB) or "acc" (CIFAR)
+  double reward = 0.0;
+  double baseline = 0.0;
+  std::optional<double> skip_rate;  ///< macro only
+  std::string arc;
+};
+
+/// Writes the log of a run. Without an output folder it only prints.
+class RunLog {
+ public:
+  explicit RunLog(std::filesystem::path output_dir = {}, bool echo = true)
+      : dir_(std::move(output_dir)), echo_(echo), start_(std::chrono::steady_clock::now()) {
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(dir_, ec);
+      if (ec) throw ConfigError("cannot create --output_dir " + dir_.string() + ": " + ec.message());
+      stdout_.open(dir_ / "stdout", std::ios::app);
+      metrics_.open(dir_ / "metrics.jsonl", std::ios::app);
+      if (!stdout_ || !metrics_) throw ConfigError("cannot write into --output_dir " + dir_.string());
+    }
+  }
+
+  /// Minutes since the log started (the reference's mins=), plus any time of earlier segments of
+  /// a resumed run.
+  double minutes() const {
+    return offset_minutes_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() / 60.0;
+  }
+  void set_minutes_offset(double minutes) { offset_minutes_ = minutes; }
+
+  /// A free-form line (configuration, section headers).
+  void line(const std::string& text) {
+    if (echo_) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fputc('\n', stdout);
+      std::fflush(stdout);
+    }
+    if (stdout_) stdout_ << text << '\n' << std::flush;
+  }
+
+  void child(const ChildEvent& e) {
+    const std::string metric = e.metric_text.empty() ? fmt::format("{:<8.2f}", e.metric) : e.metric_text;
+    line(fmt::format("epoch={:<6d} ch_step={:<6d} loss={:<8.4f} lr={:<8.4f} |g|={:<10.2f} {}={} mins={:<10.2f}",
+                     e.epoch, e.step, e.loss, e.lr, e.grad_norm, e.metric_name, metric, minutes()));
+    nlohmann::json j{{"event", "child"}, {"epoch", e.epoch}, {"step", e.step}, {"loss", e.loss}, {"lr", e.lr},
+                     {"grad_norm", e.grad_norm}, {e.metric_name, e.metric}};
+    if (!e.arc.empty()) j["arc"] = e.arc;
+    record(std::move(j));
+  }
+
+  void controller(const ControllerEvent& e) {
+    std::string text = fmt::format("ctrl_step={:<6d} loss={:<7.3f} ent={:<5.2f} lr={:<6.4f} |g|={:<10.7f} {}={:<7.3f} bl={:<7.3f}",
+                                   e.step, e.loss, e.entropy, e.lr, e.grad_norm, e.reward_name, e.reward, e.baseline);
+    if (e.skip_rate) text += fmt::format(" skip_rate={:<6.4f}", *e.skip_rate);
+    line(text + fmt::format(" mins={:<.2f}", minutes()));
+    nlohmann::json j{{"event", "controller"}, {"ctrl_step", e.step}, {"loss", e.loss}, {"entropy", e.entropy},
+                     {"lr", e.lr}, {"grad_norm", e.grad_norm}, {"reward", e.reward}, {"baseline", e.baseline},
+                     {"arc", e.arc}};
+    if (e.skip_rate) j["skip_rate"] = *e.skip_rate;
+    record(std::move(j));
+  }
+
+  /// An evaluation result: name is "valid_ppl", "test_ppl", "valid_acc" or "test_acc".
+  void eval(std::int64_t epoch, std::int64_t step, const std::string& name, double value) {
+    const bool accuracy = name.find("acc") != std::string::npos;
+    line(accuracy ? fmt::format("{}={:.4f}", name, value) : fmt::format("{}={:.2f}", name, value));
+    record({{"event", "eval"}, {"epoch", epoch}, {"step", step}, {name, value}});
+  }
+
+  /// A scored architecture ("Here are 10 architectures", derive).
+  void arch(const std::string& arc, const std::string& score_name, double score, const std::string& kind) {
+    line(fmt::format("{} {}={:.3f}", arc, score_name, score));
+    record({{"event", kind}, {"arc", arc}, {score_name, score}});
+  }
+
+  /// Any other event worth keeping in metrics.jsonl (the wall time is added).
+  void record(nlohmann::json j) {
+    if (!metrics_) return;
+    j["mins"] = minutes();
+    metrics_ << j.dump() << '\n' << std::flush;
+  }
+
+  const std::filesystem::path& output_dir() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+  bool echo_;
+  std::chrono::steady_clock::time_point start_;
+  double offset_minutes_ = 0.0;
+  std::ofstream stdout_;
+  std::ofstream metrics_;
+};
+
+}  // namespace enas::io
+
+#endif  // ENAS_IO_RUN_LOG_HPP

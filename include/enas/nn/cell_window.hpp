@@ -1,0 +1,444 @@
+/// @file
+/// @brief The PTB cell run over a whole BPTT window as one autograd node, with hand-written
+/// backpropagation through time.
+///
+/// The cell (§3.1) at time t, with masks m_h (variational, one per window):
+///   node 0:  [h | c] = x_proj[t] + (s_{t-1} ⊙ m_h)·W_s ;  n_0 = s_{t-1} + σ(c) ⊙ (f_0(h) − s_{t-1})
+///   node i:  [h | c] = (n_j ⊙ m_h)·W_i               ;  n_i = n_j + σ(c) ⊙ (f_i(h) − n_j),  j = pred(i)
+///   s_t = mean of the loose ends
+/// optionally with batch norm (search model) on every [h | c] and on s_t.
+///
+/// Why one node for the window: through plain autograd the cell is ~10 small operations per node
+/// and time step, each recorded, each with its own backward closure. Here the forward writes into
+/// preallocated buffers, the backward walks time in reverse with the same kernels, and the weight
+/// gradients are one GEMM per node over all T·B rows instead of T small ones. The arithmetic is
+/// the reference's; tests/test_cells.cpp compares values and gradients with plain autograd.
+#ifndef ENAS_NN_CELL_WINDOW_HPP
+#define ENAS_NN_CELL_WINDOW_HPP
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "enas/core/error.hpp"
+#include "enas/nn/activation_kernels.hpp"
+
+namespace enas::nn {
+
+/// Which cell to run: per node its predecessor (-1 for node 0) and activation id, and the loose
+/// ends whose mean is the output.
+struct CellPlan {
+  std::vector<std::int64_t> predecessor;
+  std::vector<std::int64_t> activation;
+  std::vector<std::int64_t> loose_ends;
+
+  std::int64_t nodes() const { return static_cast<std::int64_t>(predecessor.size()); }
+};
+
+/// Batch norm of the search model (§3.1, ptb_ops.batch_norm): over the batch axis, biased
+/// variance, epsilon 1.0, moving averages with decay 0.999 updated at every time step. Index i < N
+/// is node i's [h | c] (width 2H); index N is the cell output (width H).
+struct CellNorm {
+  std::vector<at::Tensor> scale, offset;               // parameters
+  std::vector<at::Tensor> running_mean, running_var;  // buffers
+  double eps = 1.0;
+  double decay = 0.999;
+};
+
+/// Everything the window needs besides the differentiable tensors.
+struct CellWindowConfig {
+  const CellPlan* plan = nullptr;
+  const ActivationKernel* kernels = nullptr;  // table indexed by activation id
+  std::int64_t num_kernels = 0;
+  CellNorm* norm = nullptr;  // null: no batch norm (the fixed model)
+  at::Tensor mask_h;         // [B, H] or undefined (no dropout)
+  bool training = true;      // batch statistics (and moving-average updates) vs moving statistics
+};
+
+namespace detail {
+
+/// Nodes grouped by the node they read. Every node of a group multiplies the same input, so the
+/// group needs one GEMM against its members' weights side by side: fewer and wider GEMMs than
+/// one per node (the seed cell has 11 nodes in 6 groups). Groups are listed by increasing
+/// predecessor, which is a valid evaluation order (a predecessor precedes its readers).
+/// Pre-activations are laid out [T, B, N·2H] with node 0 first and each group contiguous.
+struct CellGroups {
+  struct Group {
+    std::int64_t source = 0;          // the node the members read
+    std::vector<std::int64_t> nodes;  // members, increasing
+    std::int64_t first_slot = 0;      // column block of the first member (in units of 2H)
+  };
+  std::vector<Group> groups;
+  std::vector<std::int64_t> slot;  // node -> column block
+
+  explicit CellGroups(const CellPlan& plan) {
+    const auto n = plan.nodes();
+    slot.assign(static_cast<std::size_t>(n), 0);
+    std::int64_t next = 1;  // node 0 owns block 0
+    for (std::int64_t p = 0; p < n; ++p) {
+      Group g;
+      g.source = p;
+      g.first_slot = next;
+      for (std::int64_t i = 1; i < n; ++i) {
+        if (plan.predecessor[static_cast<std::size_t>(i)] == p) {
+          g.nodes.push_back(i);
+          slot[static_cast<std::size_t>(i)] = next++;
+        }
+      }
+      if (!g.nodes.empty()) groups.push_back(std::move(g));
+    }
+  }
+
+  /// The members' weights side by side, [H, k·2H], in slot order.
+  at::Tensor weights(const Group& g, const std::vector<at::Tensor>& w_node) const {
+    if (g.nodes.size() == 1) return w_node[static_cast<std::size_t>(g.nodes[0] - 1)];
+    std::vector<at::Tensor> parts;
+    for (auto i : g.nodes) parts.push_back(w_node[static_cast<std::size_t>(i - 1)]);
+    return at::cat(parts, 1);
+  }
+};
+
+/// What the backward pass needs from the forward pass.
+struct CellTape {
+  at::Tensor nodes;   // [N, T, B, H] outputs n_i
+  at::Tensor pre;     // [T, B, N·2H] pre-activations after batch norm, CellGroups slots
+  at::Tensor gate;    // [N, T, B, H] σ(c)
+  std::vector<at::Tensor> act;  // N·T outputs f_i(h), index i·T + t
+  at::Tensor states;  // [T+1, B, H]: states[t] = s_{t-1}
+  at::Tensor xhat;    // [T, B, N·2H + H] normalized values (batch norm only; the output last)
+  at::Tensor inv_std; // [T, N·2H + H]
+};
+
+inline void check_plan(const CellPlan& plan, std::int64_t num_kernels) {
+  const auto n = plan.nodes();
+  if (n < 1 || static_cast<std::int64_t>(plan.activation.size()) != n || plan.loose_ends.empty()) {
+    throw ArcError("cell plan: needs one predecessor and one activation per node and at least one loose end");
+  }
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto p = plan.predecessor[static_cast<std::size_t>(i)];
+    const auto a = plan.activation[static_cast<std::size_t>(i)];
+    if ((i == 0 && p != -1) || (i > 0 && (p < 0 || p >= i)) || a < 0 || a >= num_kernels) {
+      throw ArcError("cell plan: node " + std::to_string(i) + " has predecessor " + std::to_string(p) +
+                     " and activation " + std::to_string(a) + "; allowed predecessor 0.." + std::to_string(i - 1) +
+                     " and activation 0.." + std::to_string(num_kernels - 1));
+    }
+  }
+}
+
+/// y = BN(x) in place (x is [B, W]); with tape slots, saves x̂ and 1/σ there.
+inline void norm_forward(at::Tensor x, CellNorm& norm, std::size_t index, bool training, at::Tensor xhat_slot,
+                         at::Tensor inv_std_slot) {
+  const auto& scale = norm.scale[index];
+  const auto& offset = norm.offset[index];
+  if (training) {
+    auto [var, mean] = at::var_mean(x, {0}, /*unbiased=*/false);
+    {
+      at::NoGradGuard no_grad;
+      norm.running_mean[index].mul_(norm.decay).add_(mean, 1.0 - norm.decay);
+      norm.running_var[index].mul_(norm.decay).add_(var, 1.0 - norm.decay);
+    }
+    const auto inv_std = (var + norm.eps).rsqrt_();
+    auto xhat = (x - mean).mul_(inv_std);
+    at::addcmul_out(x, offset, xhat, scale);
+    if (xhat_slot.defined()) {
+      xhat_slot.copy_(xhat);
+      inv_std_slot.copy_(inv_std);
+    }
+  } else {
+    const auto factor = (norm.running_var[index] + norm.eps).rsqrt_().mul_(scale);
+    x.sub_(norm.running_mean[index]).mul_(factor).add_(offset);
+  }
+}
+
+/// Backward of y = scale·x̂ + offset with batch statistics: returns dL/dx and accumulates the
+/// parameter gradients.
+inline at::Tensor norm_backward(const at::Tensor& dy, const at::Tensor& xhat, const at::Tensor& inv_std,
+                                const at::Tensor& scale, at::Tensor& d_scale, at::Tensor& d_offset) {
+  const auto batch = static_cast<double>(dy.size(0));
+  const auto g_scale = (dy * xhat).sum(0);
+  const auto g_offset = dy.sum(0);
+  d_scale.add_(g_scale);
+  d_offset.add_(g_offset);
+  // dx = (1/σ)·(scale·dy − mean(scale·dy) − x̂·mean(scale·dy·x̂))
+  auto dx = dy * scale;
+  dx.sub_(g_offset.mul(scale).div_(batch));
+  dx.sub_(xhat * g_scale.mul(scale).div_(batch));
+  return dx.mul_(inv_std);
+}
+
+inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state, const at::Tensor& w_state,
+                               const std::vector<at::Tensor>& w_node, const CellWindowConfig& cfg, CellTape* tape) {
+  const CellPlan& plan = *cfg.plan;
+  const CellGroups groups(plan);
+  const auto n_nodes = plan.nodes();
+  const auto steps = x_proj.size(0);
+  const auto batch = x_proj.size(1);
+  const auto hidden = state.size(1);
+  const auto width = 2 * hidden;
+  const auto opts = x_proj.options();
+  const bool use_norm = cfg.norm != nullptr;
+  const bool masked = cfg.mask_h.defined();
+  const bool taping = tape != nullptr;
+
+  std::vector<at::Tensor> w_group;
+  for (const auto& g : groups.groups) w_group.push_back(groups.weights(g, w_node));
+  auto nodes = at::empty({n_nodes, steps, batch, hidden}, opts);
+  auto pre = at::empty({steps, batch, n_nodes * width}, opts);
+  auto gate = at::empty({n_nodes, steps, batch, hidden}, opts);
+  auto states = at::empty({steps + 1, batch, hidden}, opts);
+  at::Tensor xhat, inv_std;
+  if (taping && use_norm) {
+    xhat = at::empty({steps, batch, n_nodes * width + hidden}, opts);
+    inv_std = at::empty({steps, n_nodes * width + hidden}, opts);
+  }
+  std::vector<at::Tensor> act;
+  if (taping) act.resize(static_cast<std::size_t>(n_nodes * steps));
+  states[0].copy_(state);
+  const double inv_loose = 1.0 / static_cast<double>(plan.loose_ends.size());
+
+  // Batch norm, activation, gate and highway of node i at time t, from its pre-activation.
+  auto finish_node = [&](std::int64_t i, std::int64_t t, const at::Tensor& p) {
+    const auto col = groups.slot[static_cast<std::size_t>(i)] * width;
+    auto hc = pre[t].narrow(1, col, width);
+    if (use_norm) {
+      norm_forward(hc, *cfg.norm, static_cast<std::size_t>(i), cfg.training,
+                   taping ? xhat[t].narrow(1, col, width) : at::Tensor(),
+                   taping ? inv_std[t].narrow(0, col, width) : at::Tensor());
+    }
+    const auto h = cfg.kernels[plan.activation[static_cast<std::size_t>(i)]].forward(hc.narrow(1, 0, hidden));
+    auto c = gate[i][t];
+    at::sigmoid_out(c, hc.narrow(1, hidden, hidden));
+    auto out = nodes[i][t];
+    at::lerp_out(out, p, h, c);  // p + c ⊙ (h − p)
+    if (taping) act[static_cast<std::size_t>(i * steps + t)] = h;
+  };
+
+  for (std::int64_t t = 0; t < steps; ++t) {
+    const auto s_prev = states[t];
+    auto hc0 = pre[t].narrow(1, 0, width);
+    at::addmm_out(hc0, x_proj[t], masked ? s_prev * cfg.mask_h : s_prev, w_state);
+    finish_node(0, t, s_prev);
+    for (std::size_t g = 0; g < groups.groups.size(); ++g) {
+      const auto& group = groups.groups[g];
+      const auto p = nodes[group.source][t];
+      auto block = pre[t].narrow(1, group.first_slot * width, static_cast<std::int64_t>(group.nodes.size()) * width);
+      at::mm_out(block, masked ? p * cfg.mask_h : p, w_group[g]);
+      for (auto i : group.nodes) finish_node(i, t, p);
+    }
+    auto s = states[t + 1];
+    const auto& loose = plan.loose_ends;
+    if (loose.size() == 1) {
+      s.copy_(nodes[loose[0]][t]);
+    } else {
+      at::add_out(s, nodes[loose[0]][t], nodes[loose[1]][t]);
+      for (std::size_t l = 2; l < loose.size(); ++l) s.add_(nodes[loose[l]][t]);
+      s.mul_(inv_loose);
+    }
+    if (use_norm) {
+      norm_forward(s, *cfg.norm, static_cast<std::size_t>(n_nodes), cfg.training,
+                   taping ? xhat[t].narrow(1, n_nodes * width, hidden) : at::Tensor(),
+                   taping ? inv_std[t].narrow(0, n_nodes * width, hidden) : at::Tensor());
+    }
+  }
+  if (taping) {
+    tape->nodes = nodes;
+    tape->pre = pre;
+    tape->gate = gate;
+    tape->act = std::move(act);
+    tape->states = states;
+    tape->xhat = xhat;
+    tape->inv_std = inv_std;
+  }
+  return states.narrow(0, 1, steps);
+}
+
+}  // namespace detail
+
+/// The autograd node. Inputs: x_proj [T,B,2H], state [B,H], w_state [H,2H], the node weights
+/// (N−1 × [H,2H]) and the norm parameters (scale then offset, N+1 each, or none).
+class CellWindowFunction : public torch::autograd::Function<CellWindowFunction> {
+ public:
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x_proj,
+                                                const at::Tensor& state, const at::Tensor& w_state,
+                                                at::TensorList w_node, at::TensorList norm_params,
+                                                const CellWindowConfig* cfg) {
+    detail::CellTape tape;
+    const std::vector<at::Tensor> weights(w_node.begin(), w_node.end());
+    auto out = detail::cell_forward(x_proj, state, w_state, weights, *cfg, &tape);
+    const auto& plan = *cfg->plan;
+    ctx->saved_data["predecessor"] = plan.predecessor;
+    ctx->saved_data["activation"] = plan.activation;
+    ctx->saved_data["loose"] = plan.loose_ends;
+    ctx->saved_data["kernels"] = reinterpret_cast<std::int64_t>(cfg->kernels);  // static storage
+    ctx->saved_data["nodes"] = tape.nodes;
+    ctx->saved_data["pre"] = tape.pre;
+    ctx->saved_data["gate"] = tape.gate;
+    ctx->saved_data["act"] = tape.act;
+    ctx->saved_data["states"] = tape.states;
+    ctx->saved_data["mask"] = cfg->mask_h.defined() ? cfg->mask_h : at::Tensor();
+    ctx->saved_data["has_mask"] = cfg->mask_h.defined();
+    ctx->saved_data["norm"] = cfg->norm != nullptr;
+    if (cfg->norm != nullptr) {
+      ctx->saved_data["xhat"] = tape.xhat;
+      ctx->saved_data["inv_std"] = tape.inv_std;
+    }
+    std::vector<at::Tensor> to_save{w_state};
+    to_save.insert(to_save.end(), w_node.begin(), w_node.end());
+    to_save.insert(to_save.end(), norm_params.begin(), norm_params.end());
+    ctx->save_for_backward(to_save);
+    ctx->saved_data["num_norm"] = static_cast<std::int64_t>(norm_params.size());
+    return {out};
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs);
+};
+
+/// Runs the cell over a window. Differentiable (through CellWindowFunction) when grad mode is on
+/// and cfg.training; otherwise a plain forward without a tape.
+inline at::Tensor cell_window(const at::Tensor& x_proj, const at::Tensor& state, const at::Tensor& w_state,
+                              const std::vector<at::Tensor>& w_node, const CellWindowConfig& cfg) {
+  detail::check_plan(*cfg.plan, cfg.num_kernels);
+  if (static_cast<std::int64_t>(w_node.size()) != cfg.plan->nodes() - 1) {
+    throw ConfigError("cell window: " + std::to_string(w_node.size()) + " node weights for " +
+                      std::to_string(cfg.plan->nodes()) + " nodes");
+  }
+  if (at::GradMode::is_enabled() && cfg.training) {
+    std::vector<at::Tensor> norm_params;
+    if (cfg.norm != nullptr) {
+      norm_params.insert(norm_params.end(), cfg.norm->scale.begin(), cfg.norm->scale.end());
+      norm_params.insert(norm_params.end(), cfg.norm->offset.begin(), cfg.norm->offset.end());
+    }
+    return CellWindowFunction::apply(x_proj, state, w_state, at::TensorList(w_node), at::TensorList(norm_params),
+                                     &cfg)[0];
+  }
+  return detail::cell_forward(x_proj, state, w_state, w_node, cfg, nullptr);
+}
+
+inline torch::autograd::variable_list CellWindowFunction::backward(torch::autograd::AutogradContext* ctx,
+                                                                  torch::autograd::variable_list grad_outputs) {
+  CellPlan plan;
+  plan.predecessor = ctx->saved_data["predecessor"].toIntVector();
+  plan.activation = ctx->saved_data["activation"].toIntVector();
+  plan.loose_ends = ctx->saved_data["loose"].toIntVector();
+  const detail::CellGroups groups(plan);
+  const auto* kernels = reinterpret_cast<const ActivationKernel*>(ctx->saved_data["kernels"].toInt());
+  const auto nodes = ctx->saved_data["nodes"].toTensor();
+  const auto pre = ctx->saved_data["pre"].toTensor();
+  const auto gate = ctx->saved_data["gate"].toTensor();
+  const auto act = ctx->saved_data["act"].toTensorVector();
+  const auto states = ctx->saved_data["states"].toTensor();
+  const bool masked = ctx->saved_data["has_mask"].toBool();
+  const auto mask = masked ? ctx->saved_data["mask"].toTensor() : at::Tensor();
+  const bool use_norm = ctx->saved_data["norm"].toBool();
+  const auto num_norm = ctx->saved_data["num_norm"].toInt();
+  const auto saved = ctx->get_saved_variables();
+  const auto& w_state = saved[0];
+  const auto n_nodes = plan.nodes();
+  const std::vector<at::Tensor> w_node(saved.begin() + 1, saved.begin() + n_nodes);
+  const std::vector<at::Tensor> scale(saved.begin() + n_nodes, saved.begin() + n_nodes + num_norm / 2);
+  std::vector<at::Tensor> w_group;
+  for (const auto& g : groups.groups) w_group.push_back(groups.weights(g, w_node));
+  at::Tensor xhat, inv_std;
+  std::vector<at::Tensor> d_scale, d_offset;
+  if (use_norm) {
+    xhat = ctx->saved_data["xhat"].toTensor();
+    inv_std = ctx->saved_data["inv_std"].toTensor();
+    for (const auto& s : scale) {
+      d_scale.push_back(at::zeros_like(s));
+      d_offset.push_back(at::zeros_like(s));
+    }
+  }
+
+  const auto steps = nodes.size(1);
+  const auto batch = nodes.size(2);
+  const auto hidden = nodes.size(3);
+  const auto width = 2 * hidden;
+  const auto opts = nodes.options();
+  auto grad_out = grad_outputs[0].defined() ? grad_outputs[0] : at::zeros({steps, batch, hidden}, opts);
+  auto d_pre = at::empty({steps, batch, n_nodes * width}, opts);  // dL/d(GEMM output), CellGroups slots
+  auto d_nodes = at::empty({n_nodes, batch, hidden}, opts);
+  auto d_state = at::zeros({batch, hidden}, opts);  // dL/ds_t flowing back from step t+1
+  const double inv_loose = 1.0 / static_cast<double>(plan.loose_ends.size());
+
+  // Gradient of node i's pre-activation at t (written into d_pre) from dL/dn_i; returns the
+  // carry-path gradient dL/dn_i ⊙ (1 − c) for its input p.
+  auto node_backward = [&](std::int64_t i, std::int64_t t, const at::Tensor& p) {
+    const auto d = d_nodes[i];
+    const auto& h = act[static_cast<std::size_t>(i * steps + t)];
+    const auto c = gate[i][t];
+    const auto col = groups.slot[static_cast<std::size_t>(i)] * width;
+    const auto hc = pre[t].narrow(1, col, width);
+    auto dhc = d_pre[t].narrow(1, col, width);
+    const auto d_h = d * c;
+    dhc.narrow(1, 0, hidden).copy_(kernels[plan.activation[static_cast<std::size_t>(i)]].backward(d_h, hc.narrow(1, 0, hidden), h));
+    auto dhc_c = dhc.narrow(1, hidden, hidden);
+    at::sigmoid_backward_out(dhc_c, d * (h - p), c);
+    if (use_norm) {
+      dhc.copy_(detail::norm_backward(dhc, xhat[t].narrow(1, col, width), inv_std[t].narrow(0, col, width),
+                                      scale[static_cast<std::size_t>(i)], d_scale[static_cast<std::size_t>(i)],
+                                      d_offset[static_cast<std::size_t>(i)]));
+    }
+    return d - d_h;
+  };
+
+  for (std::int64_t t = steps - 1; t >= 0; --t) {
+    auto g = grad_out[t] + d_state;
+    if (use_norm) {
+      g = detail::norm_backward(g, xhat[t].narrow(1, n_nodes * width, hidden),
+                                inv_std[t].narrow(0, n_nodes * width, hidden), scale[static_cast<std::size_t>(n_nodes)],
+                                d_scale[static_cast<std::size_t>(n_nodes)], d_offset[static_cast<std::size_t>(n_nodes)]);
+    }
+    d_nodes.zero_();
+    for (auto l : plan.loose_ends) d_nodes[l].copy_(g).mul_(inv_loose);
+    // Groups in reverse: every reader of a node lies in a later group, so its gradient is complete.
+    for (std::size_t k = groups.groups.size(); k-- > 0;) {
+      const auto& group = groups.groups[k];
+      const auto p = nodes[group.source][t];
+      auto d_source = d_nodes[group.source];
+      for (auto i : group.nodes) d_source.add_(node_backward(i, t, p));
+      const auto block = d_pre[t].narrow(1, group.first_slot * width, static_cast<std::int64_t>(group.nodes.size()) * width);
+      const auto d_in = at::mm(block, w_group[k].t());
+      if (masked) {
+        d_source.addcmul_(d_in, mask);
+      } else {
+        d_source.add_(d_in);
+      }
+    }
+    auto d_carry = node_backward(0, t, states[t]);
+    const auto d_in = at::mm(d_pre[t].narrow(1, 0, width), w_state.t());
+    d_state = masked ? d_carry.addcmul_(d_in, mask) : d_carry.add_(d_in);
+  }
+
+  // Weight gradients: one GEMM per group over all T·B rows of (input ⊙ m_h) and dL/d[h|c].
+  auto weight_grad = [&](const at::Tensor& inputs, std::int64_t first_slot, std::int64_t members) {
+    const auto x = masked ? inputs * mask : inputs;
+    const auto d = d_pre.view({steps * batch, n_nodes * width}).narrow(1, first_slot * width, members * width);
+    return at::mm(x.reshape({steps * batch, hidden}).t(), d);
+  };
+  std::vector<at::Tensor> d_w_node(static_cast<std::size_t>(n_nodes - 1));
+  for (const auto& group : groups.groups) {
+    const auto members = static_cast<std::int64_t>(group.nodes.size());
+    const auto dw = weight_grad(nodes[group.source], group.first_slot, members);
+    for (std::int64_t m = 0; m < members; ++m) {
+      d_w_node[static_cast<std::size_t>(group.nodes[static_cast<std::size_t>(m)] - 1)] =
+          members == 1 ? dw : dw.narrow(1, m * width, width).contiguous();
+    }
+  }
+  torch::autograd::variable_list grads;
+  grads.push_back(d_pre.narrow(2, 0, width));              // x_proj
+  grads.push_back(d_state);                                // state
+  grads.push_back(weight_grad(states.narrow(0, 0, steps), 0, 1));  // w_state
+  for (auto& dw : d_w_node) grads.push_back(dw);
+  for (auto& s : d_scale) grads.push_back(s);
+  for (auto& o : d_offset) grads.push_back(o);
+  grads.push_back(at::Tensor());  // cfg
+  return grads;
+}
+
+}  // namespace enas::nn
+
+#endif  // ENAS_NN_CELL_WINDOW_HPP

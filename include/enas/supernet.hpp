@@ -1,0 +1,214 @@
+/// @file
+/// @brief enas::Supernet<Space, Controller>: the shared model of a search space, its
+/// controller, and the ENAS loop that trains both (enas-reference.md §3.7, §7).
+#ifndef ENAS_SUPERNET_HPP
+#define ENAS_SUPERNET_HPP
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "enas/controllers/lstm.hpp"
+#include "enas/core/arc.hpp"
+#include "enas/core/concepts.hpp"
+#include "enas/core/error.hpp"
+#include "enas/io/run_log.hpp"
+#include "enas/train/task_for.hpp"
+
+namespace enas {
+
+/// An architecture with its score (higher is better).
+template <class Arch>
+struct ScoredArch {
+  Arch arch;
+  double score = 0.0;
+};
+
+/// The ENAS search over `Space`: a shared model (every choice's weights; a step computes only the
+/// sampled path) trained on architectures that `Controller` samples, and the controller trained
+/// by REINFORCE on validation rewards.
+///
+/// @tparam Space       a model of enas::SearchSpace with a bound task (train::TaskFor<Space>)
+/// @tparam Controller  a model of enas::Controller for Space: controllers::Lstm<Space> (ENAS) or
+///                     controllers::Random<Space> (random search with weight sharing)
+template <class Space, class Controller = controllers::Lstm<Space>>
+class Supernet {
+  ENAS_ASSERT_SEARCH_SPACE("enas::Supernet", Space);
+  static_assert(is_controller_for_v<Controller, Space>,
+                "enas::Supernet: template parameter Controller must model enas::Controller for this Space: "
+                "`using space_type = Space`, `static constexpr bool is_trainable`, `sample(k, with_grad)` and "
+                "`update(batch, rewards)` (e.g. enas::controllers::Lstm<Space>)");
+
+ public:
+  using Arch = typename Space::Arch;
+  using Task = typename train::TaskFor<Space>::Search;
+  using Options = typename Task::Options;
+  using Data = typename Task::Data;
+
+  /// Called at the end of every epoch (after the controller phase and evaluation).
+  using EpochHook = std::function<void(std::int64_t epoch)>;
+
+  Supernet(const Options& options, const ControllerOptions& controller_options, const Data& data,
+           const at::Device& device, std::uint64_t seed = 0)
+      : options_(options), task_(options, data, device, seed), controller_(controller_options, seed + 1) {}
+
+  /// One architecture from the controller.
+  Arch sample() { return Space::decode(controller_.sample(1).arc(0)); }
+
+  /// One step of the shared weights on a freshly sampled architecture.
+  train::StepResult train_step() {
+    last_arch_ = sample();
+    auto r = task_.train_step(last_arch_, step_);
+    ++step_;
+    return r;
+  }
+
+  /// One controller phase: controller_train_steps updates of controller_num_aggregate samples,
+  /// each rewarded on its own validation minibatch; every log_every-th sample is logged.
+  void train_controller(io::RunLog& log) {
+    const auto& co = controller_.options();
+    std::int64_t sample_index = 0;
+    for (int s = 0; s < co.train_steps; ++s) {
+      auto batch = controller_.sample(co.num_aggregate, /*with_grad=*/true);
+      std::vector<at::Tensor> rewards;
+      for (std::int64_t k = 0; k < batch.size(); ++k) rewards.push_back(task_.reward(Space::decode(batch.arc(k))));
+      const auto host = at::stack(rewards).to(at::kDouble).cpu().contiguous();  // one synchronisation per update
+      const std::vector<double> r(host.template data_ptr<double>(), host.template data_ptr<double>() + host.numel());
+      const auto stats = controller_.update(batch, r);
+      ++controller_updates_;
+      for (std::int64_t k = 0; k < batch.size(); ++k, ++sample_index) {
+        if (sample_index % options_.log_every != 0) continue;
+        io::ControllerEvent e;
+        e.step = controller_updates_;
+        e.loss = stats.loss[static_cast<std::size_t>(k)];
+        e.entropy = stats.entropy[static_cast<std::size_t>(k)];
+        e.lr = stats.lr;
+        e.grad_norm = stats.grad_norm;
+        e.reward_name = Task::reward_name;
+        e.reward = stats.reward[static_cast<std::size_t>(k)];
+        e.baseline = stats.baseline[static_cast<std::size_t>(k)];
+        e.arc = join_tokens(batch.arc(k));
+        log.controller(e);
+      }
+    }
+  }
+
+  /// `k` sampled architectures, each with its reward on its own validation minibatch (the
+  /// reference's "Here are 10 architectures").
+  std::vector<ScoredArch<Arch>> sample_and_score(std::int64_t k) {
+    std::vector<ScoredArch<Arch>> out;
+    for (std::int64_t i = 0; i < k; ++i) {
+      const Arch arch = sample();
+      out.push_back({arch, task_.reward(arch).template item<double>()});
+    }
+    return out;
+  }
+
+  /// Samples `k` architectures, scores all of them on one shared validation minibatch, and
+  /// returns them best first (§0 derive). The first is what the *_final programs should train.
+  std::vector<ScoredArch<Arch>> derive(std::int64_t k) {
+    at::NoGradGuard no_grad;
+    const auto batch = controller_.sample(k);
+    const auto batch_id = task_.draw_reward_batch();
+    std::vector<ScoredArch<Arch>> out;
+    for (std::int64_t i = 0; i < batch.size(); ++i) {
+      const Arch arch = Space::decode(batch.arc(i));
+      out.push_back({arch, task_.score_on(arch, batch_id)});
+    }
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
+    return out;
+  }
+
+  /// Validation metric over the full split, a fresh sample per minibatch.
+  double evaluate_valid() {
+    return task_.evaluate_valid([this] { return sample(); });
+  }
+  double evaluate_test() {
+    return task_.evaluate_test([this] { return sample(); });
+  }
+
+  /// The ENAS loop until num_epochs (or max_steps): shared-weight steps; at each evaluation
+  /// epoch a controller phase, ten sampled architectures, and the validation metric.
+  void search(io::RunLog& log, const EpochHook& on_epoch_end = {}) {
+    const auto per_epoch = task_.batches_per_epoch();
+    task_.reset_epoch_stats();
+    double best_valid = task_.options().best_valid_ppl;
+    bool finished = options_.num_epochs == 0;
+    while (!finished) {
+      const auto r = train_step();
+      const auto epoch = step_ / per_epoch;
+      if (step_ % options_.log_every == 0) log_step(log, r, epoch);
+      if (step_ % (per_epoch * options_.eval_every_epochs) == 0) {
+        task_.reset_states();
+        if (Controller::is_trainable && options_.controller_training && epoch % options_.controller_train_every == 0) {
+          log.line(fmt::format("Epoch {}: Training controller", epoch));
+          train_controller(log);
+          log.line("Here are 10 architectures");
+          for (const auto& s : sample_and_score(10)) log.arch(Space::format(s.arch), Task::reward_name, s.score, "sample");
+        }
+        task_.reset_states();
+        log.line(fmt::format("Epoch {}: Eval", epoch));
+        const double valid = evaluate_valid();
+        log.eval(epoch, step_, Task::valid_metric, valid);
+        if (Task::higher_is_better ? valid > best_valid : valid < best_valid) {
+          best_valid = valid;
+          log.eval(epoch, step_, Task::test_metric, evaluate_test());
+        }
+        task_.reset_states();
+        task_.reset_epoch_stats();
+        if (on_epoch_end) on_epoch_end(epoch);
+      }
+      if (epoch >= options_.num_epochs) {
+        log.eval(epoch, step_, Task::test_metric, evaluate_test());
+        finished = true;
+      }
+      if (options_.max_steps > 0 && step_ >= options_.max_steps) finished = true;
+    }
+  }
+
+  Task& task() { return task_; }
+  Controller& controller() { return controller_; }
+  auto& model() { return task_.model(); }
+  std::int64_t step() const { return step_; }
+  void set_step(std::int64_t step) { step_ = step; }
+  std::int64_t controller_updates() const { return controller_updates_; }
+  void set_controller_updates(std::int64_t n) { controller_updates_ = n; }
+  const Options& options() const { return options_; }
+
+ private:
+  void log_step(io::RunLog& log, const train::StepResult& r, std::int64_t epoch) {
+    io::ChildEvent e;
+    e.epoch = epoch;
+    e.step = step_;
+    e.loss = r.loss.template item<double>();
+    e.lr = r.lr;
+    e.grad_norm = r.grad_norm.template item<double>();
+    e.arc = Space::format(last_arch_);
+    task_.fill_log(e);
+    if (task_.optimizer().diverged() || !std::isfinite(e.loss)) {
+      throw DivergenceError(fmt::format(
+          "the child loss became non-finite by step {} (loss={}, |g|={}); the weights were left at their last "
+          "finite values. Lower --child_lr or --child_grad_bound",
+          step_, e.loss, e.grad_norm));
+    }
+    log.child(e);
+  }
+
+  Options options_;
+  Task task_;
+  Controller controller_;
+  Arch last_arch_{};
+  std::int64_t step_ = 0;
+  std::int64_t controller_updates_ = 0;
+};
+
+}  // namespace enas
+
+#endif  // ENAS_SUPERNET_HPP

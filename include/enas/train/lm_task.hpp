@@ -1,0 +1,288 @@
+/// @file
+/// @brief The PTB language-modelling tasks: what a child step, a reward and an evaluation are
+/// for the shared (search) model and for the fixed (final) model (§3.2-§3.7).
+#ifndef ENAS_TRAIN_LM_TASK_HPP
+#define ENAS_TRAIN_LM_TASK_HPP
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "enas/core/error.hpp"
+#include "enas/data/ptb.hpp"
+#include "enas/io/run_log.hpp"
+#include "enas/io/xtensor.hpp"
+#include "enas/nn/ptb_models.hpp"
+#include "enas/train/lm_options.hpp"
+#include "enas/train/lr_schedule.hpp"
+#include "enas/train/sgd.hpp"
+
+namespace enas::train {
+
+/// What one child step returns, as device scalars (read only when logged).
+struct StepResult {
+  at::Tensor loss;       ///< the logged loss (Σ CE / B for PTB, mean CE for CIFAR)
+  at::Tensor grad_norm;  ///< global gradient norm before clipping
+  double lr = 0.0;
+};
+
+/// State and machinery common to the PTB search and final tasks.
+class LmTaskBase {
+ public:
+  using Options = LmOptions;
+  using Data = data::PtbCorpus;
+
+  static constexpr const char* train_metric = "tr_ppl";
+  static constexpr const char* reward_name = "rw";
+  static constexpr const char* valid_metric = "valid_ppl";
+  static constexpr const char* test_metric = "test_ppl";
+  /// Lower is better for perplexities.
+  static constexpr bool higher_is_better = false;
+
+  LmTaskBase(const LmOptions& options, const data::PtbCorpus& corpus, const at::Device& device, std::uint64_t seed)
+      : options_((options.validate(), options)),
+        device_(device),
+        train_(corpus.train, options.batch_size, options.bptt, device),
+        valid_(corpus.valid, options.batch_size, options.bptt, device),
+        test_(io::to_tensor(corpus.test, device).view({-1, 1})),
+        vocab_(corpus.vocab_size()),
+        sgd_(SgdOptions{options.l2_reg, options.grad_bound, 0.0, false}),
+        rng_(seed ^ 0x5eed5eedULL) {
+    schedule_ = StaircaseDecay::from_epochs(options.lr, options.lr_dec_rate, options.lr_dec_min, options.lr_dec_start,
+                                            options.lr_dec_every, train_.num_batches());
+    reset_states();
+  }
+
+  std::int64_t batches_per_epoch() const { return train_.num_batches(); }
+  const LmOptions& options() const { return options_; }
+  const at::Device& device() const { return device_; }
+  double lr_at(std::int64_t step) const { return schedule_.at(step); }
+
+  /// Zeroes the carried state (the reference resets at every epoch boundary).
+  void reset_states() { state_ = at::zeros({options_.batch_size, options_.hidden}, at::TensorOptions().device(device_)); }
+
+  /// Fills the training metric of a log line: exp of the mean per-token loss since the epoch
+  /// began (the reference's tr_ppl).
+  void fill_log(io::ChildEvent& e) const {
+    e.metric_name = train_metric;
+    e.metric = batches_ > 0 ? std::exp(train_ce_.item<double>() / static_cast<double>(batches_ * options_.bptt)) : 0.0;
+  }
+
+  /// Starts a new epoch's training statistics.
+  void reset_epoch_stats() {
+    train_ce_ = at::zeros({}, at::TensorOptions().device(device_).dtype(at::kDouble));
+    batches_ = 0;
+  }
+
+  Sgd& optimizer() { return sgd_; }
+  std::mt19937_64& rng() { return rng_; }
+  at::Tensor& state() { return state_; }
+
+ protected:
+  /// The model options the LmOptions describe.
+  static nn::PtbModelOptions model_options(const LmOptions& o, const data::PtbCorpus& corpus) {
+    nn::PtbModelOptions m;
+    m.vocab = corpus.vocab_size();
+    m.hidden = o.hidden;
+    m.e_keep = o.e_keep;
+    m.x_keep = o.x_keep;
+    m.h_keep = o.h_keep;
+    m.o_keep = o.o_keep;
+    return m;
+  }
+
+  /// Accumulates a training window's loss (Σ CE / B) for tr_ppl.
+  void add_train_loss(const at::Tensor& loss) {
+    if (!train_ce_.defined()) reset_epoch_stats();
+    train_ce_.add_(loss.detach());
+    ++batches_;
+  }
+
+  /// Perplexity of a full pass over `batches` with state carried (§3.5):
+  /// exp(min(Σ CE / (N·B·T), 10)). `run` evaluates one window from a state.
+  template <class Run>
+  double carried_perplexity(const data::PtbBatches& batches, Run&& run) const {
+    at::NoGradGuard no_grad;
+    auto state = at::zeros({batches.batch_size(), options_.hidden}, at::TensorOptions().device(device_));
+    auto total = at::zeros({}, at::TensorOptions().device(device_).dtype(at::kDouble));
+    for (std::int64_t i = 0; i < batches.num_batches(); ++i) {
+      auto [x, y] = batches.window(i);
+      auto r = run(x, y, state);
+      total.add_(r.ce_sum);
+      state = r.state;
+    }
+    const double tokens = static_cast<double>(batches.num_batches() * batches.batch_size() * batches.bptt());
+    return std::exp(std::min(total.item<double>() / tokens, 10.0));
+  }
+
+  /// Test perplexity over the whole test stream with batch 1 and state carried, as the
+  /// reference's word-by-word loop computes it; the softmax is batched over windows of
+  /// options().test_window tokens, which changes nothing in the result.
+  template <class Run>
+  double stream_perplexity(Run&& run) const {
+    at::NoGradGuard no_grad;
+    const auto targets = test_.size(0) - 1;
+    auto state = at::zeros({1, options_.hidden}, at::TensorOptions().device(device_));
+    auto total = at::zeros({}, at::TensorOptions().device(device_).dtype(at::kDouble));
+    for (std::int64_t t0 = 0; t0 < targets; t0 += options_.test_window) {
+      const auto len = std::min(options_.test_window, targets - t0);
+      auto r = run(test_.narrow(0, t0, len), test_.narrow(0, t0 + 1, len), state);
+      total.add_(r.ce_sum);
+      state = r.state;
+    }
+    return std::exp(std::min(total.item<double>() / static_cast<double>(targets), 10.0));
+  }
+
+  LmOptions options_;
+  at::Device device_;
+  data::PtbBatches train_;
+  data::PtbBatches valid_;
+  at::Tensor test_;  // [n, 1]
+  std::int64_t vocab_;
+  Sgd sgd_;
+  StaircaseDecay schedule_;
+  std::mt19937_64 rng_;
+  at::Tensor state_;
+  at::Tensor train_ce_;
+  std::int64_t batches_ = 0;
+};
+
+/// The search task: the shared model trained on sampled cells, rewards 80 / valid perplexity.
+template <class Space>
+class LmSearchTask : public LmTaskBase {
+ public:
+  using Arch = typename Space::Arch;
+  using Model = nn::PtbSharedModel<Space>;
+
+  LmSearchTask(const LmOptions& options, const data::PtbCorpus& corpus, const at::Device& device, std::uint64_t seed)
+      : LmTaskBase(options, corpus, device, seed), model_(model_options(options, corpus)) {
+    model_->to(device);
+  }
+
+  Model& model() { return model_; }
+  std::int64_t num_parameters() const { return count(model_->parameters()); }
+
+  /// One SGD step of the shared weights on the next training window with `arch`; only the
+  /// weights of `arch` receive gradients and updates.
+  StepResult train_step(const Arch& arch, std::int64_t step) {
+    auto [x, y] = train_.window(step % train_.num_batches());
+    const auto params = model_->parameters_of(arch);
+    auto r = model_->forward(x, y, state_, arch, /*training=*/true);
+    state_ = r.state;
+    r.loss.backward();
+    const double lr = schedule_.at(step);
+    auto norm = sgd_.step(params, lr);
+    add_train_loss(r.loss);
+    return {r.loss.detach(), norm, lr};
+  }
+
+  /// The controller's reward for `arch` (§6.1): 80 / exp(mean CE) on one random validation
+  /// window, from a zero state, without dropout, with the moving batch-norm statistics.
+  at::Tensor reward(const Arch& arch) { return 80.0 / window_perplexity(arch, draw_reward_batch()); }
+
+  /// Perplexity of `arch` on the validation window at `offset` (zero state, inference mode).
+  at::Tensor window_perplexity(const Arch& arch, std::int64_t offset) {
+    at::NoGradGuard no_grad;
+    auto [x, y] = valid_.at_offset(offset);
+    const auto zero = at::zeros({options_.batch_size, options_.hidden}, at::TensorOptions().device(device_));
+    auto r = model_->forward(x, y, zero, arch, /*training=*/false);
+    return at::exp(r.ce_sum / static_cast<double>(x.numel()));
+  }
+
+  /// A uniform validation window offset in [0, len/B − T), as valid_rl draws: the minibatch a
+  /// reward (or a derive round) is computed on.
+  std::int64_t draw_reward_batch() {
+    std::uniform_int_distribution<std::int64_t> pick(0, valid_.length() - options_.bptt - 1);
+    return pick(rng_);
+  }
+
+  /// Full validation perplexity; each window evaluates a freshly sampled cell (§3.7).
+  double evaluate_valid(const std::function<Arch()>& sample) {
+    return carried_perplexity(valid_, [&](const at::Tensor& x, const at::Tensor& y, const at::Tensor& s) {
+      return model_->forward(x, y, s, sample(), false);
+    });
+  }
+
+  /// Test perplexity; a freshly sampled cell per test window (the reference resampled per run).
+  double evaluate_test(const std::function<Arch()>& sample) {
+    return stream_perplexity([&](const at::Tensor& x, const at::Tensor& y, const at::Tensor& s) {
+      return model_->forward(x, y, s, sample(), false);
+    });
+  }
+
+  /// The reward of `arch` on the minibatch `batch_id` (from draw_reward_batch); higher is better.
+  double score_on(const Arch& arch, std::int64_t batch_id) {
+    return 80.0 / window_perplexity(arch, batch_id).template item<double>();
+  }
+
+ private:
+  static std::int64_t count(const std::vector<at::Tensor>& ps) {
+    std::int64_t n = 0;
+    for (const auto& p : ps) n += p.numel();
+    return n;
+  }
+
+  Model model_;
+};
+
+/// The final task: one fixed cell trained from scratch, with the slowness regulariser.
+template <class Space>
+class LmFinalTask : public LmTaskBase {
+ public:
+  using Arch = typename Space::Arch;
+  using Model = nn::PtbFixedModel<Space>;
+
+  LmFinalTask(const Arch& arch, const LmOptions& options, const data::PtbCorpus& corpus, const at::Device& device,
+              std::uint64_t seed)
+      : LmTaskBase(options, corpus, device, seed), model_(arch, model_options(options, corpus)) {
+    model_->to(device);
+    params_ = model_->parameters();
+  }
+
+  Model& model() { return model_; }
+  std::int64_t num_parameters() const {
+    std::int64_t n = 0;
+    for (const auto& p : params_) n += p.numel();
+    return n;
+  }
+
+  /// One SGD step on the next training window: loss = Σ CE / B + slowness·Σ(o_t − o_{t−1})²/B.
+  StepResult train_step(std::int64_t step) {
+    auto [x, y] = train_.window(step % train_.num_batches());
+    const bool slow = options_.slowness_reg > 0;
+    auto r = model_->forward(x, y, state_, /*training=*/true, slow);
+    state_ = r.state;
+    auto objective = slow ? r.loss + options_.slowness_reg * r.slowness : r.loss;
+    objective.backward();
+    const double lr = schedule_.at(step);
+    auto norm = sgd_.step(params_, lr);
+    add_train_loss(r.loss);
+    return {r.loss.detach(), norm, lr};
+  }
+
+  double evaluate_valid() {
+    return carried_perplexity(valid_, [&](const at::Tensor& x, const at::Tensor& y, const at::Tensor& s) {
+      return model_->forward(x, y, s, false);
+    });
+  }
+  double evaluate_test() {
+    return stream_perplexity([&](const at::Tensor& x, const at::Tensor& y, const at::Tensor& s) {
+      return model_->forward(x, y, s, false);
+    });
+  }
+
+ private:
+  Model model_;
+  std::vector<at::Tensor> params_;
+};
+
+}  // namespace enas::train
+
+#endif  // ENAS_TRAIN_LM_TASK_HPP

@@ -1,0 +1,106 @@
+/// @file
+/// @brief The child optimizer of the reference: (momentum) SGD on `loss + l2·Σw²` with gradients
+/// clipped to a global norm, all without a host synchronisation.
+#ifndef ENAS_TRAIN_SGD_HPP
+#define ENAS_TRAIN_SGD_HPP
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "enas/core/error.hpp"
+
+namespace enas::train {
+
+/// Options of Sgd, with the reference's flag names.
+struct SgdOptions {
+  double l2_reg = 0.0;      ///< child_l2_reg: l2·Σw² is part of the loss (gradient 2·l2·w)
+  double grad_bound = 0.0;  ///< child_grad_bound: global-norm clip; 0 switches clipping off
+  double momentum = 0.0;    ///< 0.9 on CIFAR
+  bool nesterov = false;    ///< Nesterov momentum (TF's use_nesterov=True on CIFAR)
+};
+
+/// One optimizer for the parameters a step used. Parameters without a gradient (shared weights
+/// of choices the step did not sample) are left untouched, momentum buffers included.
+class Sgd {
+ public:
+  explicit Sgd(SgdOptions options) : options_(options) {
+    if (options.l2_reg < 0 || options.grad_bound < 0 || options.momentum < 0) {
+      throw ConfigError("SGD options: l2_reg, grad_bound and momentum must be non-negative");
+    }
+  }
+
+  /// Applies one update with learning rate `lr` to the parameters in `params` that have a
+  /// gradient, then clears those gradients. Returns the global gradient norm before clipping
+  /// (the reference's logged |g|) as a device scalar. A non-finite norm skips the update and is
+  /// remembered (diverged()), so that a diverging run never corrupts its weights.
+  at::Tensor step(const std::vector<at::Tensor>& params, double lr) {
+    at::NoGradGuard no_grad;
+    std::vector<at::Tensor> used, grads, norms;
+    for (const auto& p : params) {
+      auto g = p.grad();
+      if (!g.defined()) continue;
+      if (options_.l2_reg > 0) g.add_(p, 2.0 * options_.l2_reg);
+      used.push_back(p);
+      grads.push_back(g);
+      norms.push_back(g.norm());
+    }
+    if (used.empty()) return at::zeros({}, at::kFloat);
+    const auto norm = at::stack(norms).norm();
+    const auto finite = at::isfinite(norm);
+    // TF's clip_by_global_norm factor bound / max(norm, bound); zero when the norm is not finite.
+    auto coef = options_.grad_bound > 0 ? options_.grad_bound / at::clamp_min(norm, options_.grad_bound)
+                                        : at::ones_like(norm);
+    coef = at::where(finite, coef, at::zeros_like(coef));
+    nonfinite_ = nonfinite_.defined() ? nonfinite_.logical_or(finite.logical_not()) : finite.logical_not();
+    for (std::size_t i = 0; i < used.size(); ++i) {
+      auto& g = grads[i];
+      g.masked_fill_(finite.logical_not(), 0.0).mul_(coef);
+      if (options_.momentum > 0) {
+        auto& buf = momentum_[used[i].unsafeGetTensorImpl()];
+        if (!buf.defined()) buf = at::zeros_like(g);
+        buf.mul_(options_.momentum).add_(g);
+        if (options_.nesterov) {
+          used[i].sub_(g.add_(buf, options_.momentum), lr);
+        } else {
+          used[i].sub_(buf, lr);
+        }
+      } else {
+        used[i].sub_(g, lr);
+      }
+      used[i].mutable_grad() = at::Tensor();
+    }
+    return norm;
+  }
+
+  /// True when some step since the last call saw a non-finite gradient (one host read).
+  bool diverged() {
+    if (!nonfinite_.defined()) return false;
+    const bool bad = nonfinite_.item<bool>();
+    nonfinite_ = at::Tensor();
+    return bad;
+  }
+
+  /// Momentum buffer of a parameter (undefined when none yet), for checkpoints.
+  at::Tensor momentum_buffer(const at::Tensor& param) const {
+    const auto it = momentum_.find(param.unsafeGetTensorImpl());
+    return it == momentum_.end() ? at::Tensor() : it->second;
+  }
+  void set_momentum_buffer(const at::Tensor& param, const at::Tensor& buf) {
+    momentum_[param.unsafeGetTensorImpl()] = buf;
+  }
+
+  const SgdOptions& options() const { return options_; }
+
+ private:
+  SgdOptions options_;
+  std::unordered_map<const void*, at::Tensor> momentum_;
+  at::Tensor nonfinite_;
+};
+
+}  // namespace enas::train
+
+#endif  // ENAS_TRAIN_SGD_HPP

@@ -1,0 +1,25 @@
+// Helpers shared by the test files.
+#ifndef ENAS_TESTS_SUPPORT_HPP
+#define ENAS_TESTS_SUPPORT_HPP
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "enas/data/locate.hpp"
+
+namespace enas::test {
+
+/// The published PTB cell (scripts/ptb_final.sh, enas-reference.md §3.6).
+inline const char* kSeedPtbArc = "0 0 0 1 1 2 1 2 0 2 0 5 1 1 0 6 1 8 1 8 1 8 1";
+
+/// The folder of a real data set (data/<name>, $ENAS_DATA_DIR/<name>, ../shared/data/<name>),
+/// or empty when it is not on this machine.
+inline std::filesystem::path real_data_dir(const std::string& name, const std::vector<std::string>& files) {
+  return enas::data::find_data_dir(name, files, ENAS_PROJECT_DIR);
+}
+
+}  // namespace enas::test
+
+#endif  // ENAS_TESTS_SUPPORT_HPP

@@ -1,0 +1,83 @@
+// Optimizers and schedules: clipping, L2, momentum, non-finite steps; staircase and cosine.
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "enas/train/lr_schedule.hpp"
+#include "enas/train/sgd.hpp"
+
+#include "catch_torch.hpp"  // last: Catch2's CHECK must win over glog's
+
+TEST_CASE("SGD clips to the global norm after adding the L2 gradient", "[train][optim]") {
+  auto a = at::tensor({1.0, 2.0}, at::kDouble).requires_grad_();
+  auto b = at::tensor({-1.0}, at::kDouble).requires_grad_();
+  a.mutable_grad() = at::tensor({3.0, 0.0}, at::kDouble);
+  b.mutable_grad() = at::tensor({4.0}, at::kDouble);
+  enas::train::Sgd sgd({/*l2=*/0.5, /*bound=*/1.0, 0.0, false});
+  // gradients with L2 (2·0.5·w): a: [4, 2], b: [3]; norm sqrt(29); scaled to norm 1.
+  const auto norm = sgd.step({a, b}, /*lr=*/0.1);
+  CHECK(norm.item<double>() == Approx(std::sqrt(29.0)));
+  const double k = 0.1 / std::sqrt(29.0);
+  CHECK(a[0].item<double>() == Approx(1.0 - k * 4));
+  CHECK(a[1].item<double>() == Approx(2.0 - k * 2));
+  CHECK(b[0].item<double>() == Approx(-1.0 - k * 3));
+  CHECK_FALSE(a.grad().defined());  // gradients are consumed
+  CHECK_FALSE(sgd.diverged());
+}
+
+TEST_CASE("SGD leaves parameters without gradient alone", "[train][optim]") {
+  auto used = at::ones({2}).requires_grad_();
+  auto unused = at::ones({2}).requires_grad_();
+  used.mutable_grad() = at::ones({2});
+  enas::train::Sgd sgd({0.1, 0.0, 0.9, true});
+  sgd.step({used, unused}, 1.0);
+  CHECK(at::equal(unused, at::ones({2})));
+  CHECK_FALSE(at::equal(used, at::ones({2})));
+}
+
+TEST_CASE("Nesterov momentum follows TensorFlow's MomentumOptimizer", "[train][optim]") {
+  auto w = at::zeros({1}, at::kDouble).requires_grad_();
+  enas::train::Sgd sgd({0.0, 0.0, 0.9, true});
+  double accum = 0.0, ref = 0.0;
+  for (double g : {1.0, 2.0, -1.0}) {
+    w.mutable_grad() = at::full({1}, g, at::kDouble);
+    sgd.step({w}, 0.1);
+    accum = 0.9 * accum + g;  // accum = m·accum + g; var -= lr·(g + m·accum)
+    ref -= 0.1 * (g + 0.9 * accum);
+    CHECK(w.item<double>() == Approx(ref));
+  }
+}
+
+TEST_CASE("a non-finite gradient skips the update and is reported", "[train][optim]") {
+  auto w = at::ones({2}).requires_grad_();
+  w.mutable_grad() = at::tensor({std::nan(""), 1.0f});
+  enas::train::Sgd sgd({0.0, 5.0, 0.0, false});
+  sgd.step({w}, 1.0);
+  CHECK(at::equal(w, at::ones({2})));
+  CHECK(sgd.diverged());
+  CHECK_FALSE(sgd.diverged());  // reported once
+}
+
+TEST_CASE("the PTB staircase decay", "[train][schedule]") {
+  // ptb_search.sh: lr 0.25, ×0.95 per epoch from epoch 12, floor 0.0005; 1327 batches per epoch.
+  const auto s = enas::train::StaircaseDecay::from_epochs(0.25, 0.95, 0.0005, 12, 1, 1327);
+  CHECK(s.at(0) == Approx(0.25));
+  CHECK(s.at(12 * 1327 - 1) == Approx(0.25));
+  CHECK(s.at(12 * 1327) == Approx(0.25));
+  CHECK(s.at(13 * 1327) == Approx(0.25 * 0.95));
+  CHECK(s.at(20 * 1327 + 5) == Approx(0.25 * std::pow(0.95, 8)));
+  CHECK(s.at(400 * 1327) == Approx(0.0005));
+}
+
+TEST_CASE("the cosine schedule restarts at epochs 10, 30, 70, ...", "[train][schedule]") {
+  const enas::train::CosineRestarts c{0.05, 0.0005, 10, 2};
+  const double pi = 3.14159265358979323846;
+  auto cosine = [&](double t, double period) { return 0.0005 + 0.5 * (0.05 - 0.0005) * (1 + std::cos(pi * t / period)); };
+  CHECK(c.at_epoch(0) == Approx(0.05));
+  CHECK(c.at_epoch(9) == Approx(cosine(9, 10)));
+  CHECK(c.at_epoch(10) == Approx(0.05));
+  CHECK(c.at_epoch(29) == Approx(cosine(19, 20)));
+  CHECK(c.at_epoch(30) == Approx(0.05));
+  CHECK(c.at_epoch(69) == Approx(cosine(39, 40)));
+  CHECK(c.at_epoch(150) == Approx(0.05));
+}
