@@ -19,6 +19,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -128,45 +129,66 @@ inline void check_plan(const CellPlan& plan, std::int64_t num_kernels) {
   }
 }
 
-/// y = BN(x) in place (x is [B, W]); with tape slots, saves x̂ and 1/σ there.
-inline void norm_forward(at::Tensor x, CellNorm& norm, std::size_t index, bool training, at::Tensor xhat_slot,
-                         at::Tensor inv_std_slot) {
+/// Batch statistics of one window, kept per normalised quantity to update the moving averages
+/// once per window (§3.1's per-step updates m <- d·m + (1−d)·μ_t, summed in closed form).
+struct NormWindowStats {
+  std::vector<std::vector<at::Tensor>> mean, var;  // [index][t]
+
+  explicit NormWindowStats(std::size_t count) : mean(count), var(count) {}
+
+  /// m_T = d^T·m_0 + (1−d)·Σ_t d^(T−1−t)·μ_t for every normalised quantity.
+  void apply(CellNorm& norm) const {
+    at::NoGradGuard no_grad;
+    for (std::size_t i = 0; i < mean.size(); ++i) {
+      const auto steps = static_cast<std::int64_t>(mean[i].size());
+      if (steps == 0) continue;
+      const auto opts = norm.running_mean[i].options();
+      const auto weights = at::pow(norm.decay, at::arange(steps - 1, -1, -1, opts)).mul_(1.0 - norm.decay);
+      const double keep = std::pow(norm.decay, static_cast<double>(steps));
+      norm.running_mean[i].mul_(keep).add_(at::matmul(weights, at::stack(mean[i])));
+      norm.running_var[i].mul_(keep).add_(at::matmul(weights, at::stack(var[i])));
+    }
+  }
+};
+
+/// y = BN(x) in place (x is [B, W]). Training: batch statistics (biased variance), recorded in
+/// `stats`, with x̂ and 1/σ written to the tape slots when given. Inference: moving statistics.
+inline void norm_forward(at::Tensor x, const CellNorm& norm, std::size_t index, bool training, NormWindowStats* stats,
+                         at::Tensor xhat, at::Tensor inv_std) {
   const auto& scale = norm.scale[index];
   const auto& offset = norm.offset[index];
   if (training) {
     auto [var, mean] = at::var_mean(x, {0}, /*unbiased=*/false);
-    {
-      at::NoGradGuard no_grad;
-      norm.running_mean[index].mul_(norm.decay).add_(mean, 1.0 - norm.decay);
-      norm.running_var[index].mul_(norm.decay).add_(var, 1.0 - norm.decay);
+    if (!xhat.defined()) {
+      xhat = at::empty_like(x);
+      inv_std = at::empty_like(var);
     }
-    const auto inv_std = (var + norm.eps).rsqrt_();
-    auto xhat = (x - mean).mul_(inv_std);
+    at::add_out(inv_std, var, norm.eps);
+    inv_std.rsqrt_();
+    at::sub_out(xhat, x, mean);
+    xhat.mul_(inv_std);
     at::addcmul_out(x, offset, xhat, scale);
-    if (xhat_slot.defined()) {
-      xhat_slot.copy_(xhat);
-      inv_std_slot.copy_(inv_std);
-    }
+    stats->mean[index].push_back(mean);
+    stats->var[index].push_back(var);
   } else {
     const auto factor = (norm.running_var[index] + norm.eps).rsqrt_().mul_(scale);
     x.sub_(norm.running_mean[index]).mul_(factor).add_(offset);
   }
 }
 
-/// Backward of y = scale·x̂ + offset with batch statistics: returns dL/dx and accumulates the
-/// parameter gradients.
-inline at::Tensor norm_backward(const at::Tensor& dy, const at::Tensor& xhat, const at::Tensor& inv_std,
-                                const at::Tensor& scale, at::Tensor& d_scale, at::Tensor& d_offset) {
-  const auto batch = static_cast<double>(dy.size(0));
-  const auto g_scale = (dy * xhat).sum(0);
-  const auto g_offset = dy.sum(0);
-  d_scale.add_(g_scale);
-  d_offset.add_(g_offset);
-  // dx = (1/σ)·(scale·dy − mean(scale·dy) − x̂·mean(scale·dy·x̂))
-  auto dx = dy * scale;
-  dx.sub_(g_offset.mul(scale).div_(batch));
-  dx.sub_(xhat * g_scale.mul(scale).div_(batch));
-  return dx.mul_(inv_std);
+/// Backward of y = scale·x̂ + offset with batch statistics, in place: `grad` holds dL/dy on entry
+/// and dL/dx on exit. The parameter gradients of this step are appended to the lists:
+///   dL/dx = scale·(1/σ)·(dy − mean_b(dy) − x̂·mean_b(dy·x̂)).
+inline void norm_backward(at::Tensor grad, const at::Tensor& xhat, const at::Tensor& inv_std, const at::Tensor& scale,
+                          std::vector<at::Tensor>& d_scale, std::vector<at::Tensor>& d_offset) {
+  const double inv_batch = 1.0 / static_cast<double>(grad.size(0));
+  const auto g_offset = grad.sum(0);
+  const auto g_scale = (grad * xhat).sum(0);
+  auto centred = at::sub(grad, g_offset, inv_batch);
+  centred.addcmul_(xhat, g_scale, -inv_batch);
+  at::mul_out(grad, centred, scale * inv_std);
+  d_scale.push_back(g_scale);
+  d_offset.push_back(g_offset);
 }
 
 inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state, const at::Tensor& w_state,
@@ -196,6 +218,7 @@ inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state
   }
   std::vector<at::Tensor> act;
   if (taping) act.resize(static_cast<std::size_t>(n_nodes * steps));
+  NormWindowStats stats(static_cast<std::size_t>(n_nodes + 1));
   states[0].copy_(state);
   const double inv_loose = 1.0 / static_cast<double>(plan.loose_ends.size());
 
@@ -204,7 +227,7 @@ inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state
     const auto col = groups.slot[static_cast<std::size_t>(i)] * width;
     auto hc = pre[t].narrow(1, col, width);
     if (use_norm) {
-      norm_forward(hc, *cfg.norm, static_cast<std::size_t>(i), cfg.training,
+      norm_forward(hc, *cfg.norm, static_cast<std::size_t>(i), cfg.training, &stats,
                    taping ? xhat[t].narrow(1, col, width) : at::Tensor(),
                    taping ? inv_std[t].narrow(0, col, width) : at::Tensor());
     }
@@ -238,11 +261,12 @@ inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state
       s.mul_(inv_loose);
     }
     if (use_norm) {
-      norm_forward(s, *cfg.norm, static_cast<std::size_t>(n_nodes), cfg.training,
+      norm_forward(s, *cfg.norm, static_cast<std::size_t>(n_nodes), cfg.training, &stats,
                    taping ? xhat[t].narrow(1, n_nodes * width, hidden) : at::Tensor(),
                    taping ? inv_std[t].narrow(0, n_nodes * width, hidden) : at::Tensor());
     }
   }
+  if (use_norm && cfg.training) stats.apply(*cfg.norm);
   if (taping) {
     tape->nodes = nodes;
     tape->pre = pre;
@@ -343,14 +367,11 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
   std::vector<at::Tensor> w_group;
   for (const auto& g : groups.groups) w_group.push_back(groups.weights(g, w_node));
   at::Tensor xhat, inv_std;
-  std::vector<at::Tensor> d_scale, d_offset;
+  // Per normalised quantity, the parameter gradients of every step; summed once at the end.
+  std::vector<std::vector<at::Tensor>> d_scale(scale.size()), d_offset(scale.size());
   if (use_norm) {
     xhat = ctx->saved_data["xhat"].toTensor();
     inv_std = ctx->saved_data["inv_std"].toTensor();
-    for (const auto& s : scale) {
-      d_scale.push_back(at::zeros_like(s));
-      d_offset.push_back(at::zeros_like(s));
-    }
   }
 
   const auto steps = nodes.size(1);
@@ -378,9 +399,9 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
     auto dhc_c = dhc.narrow(1, hidden, hidden);
     at::sigmoid_backward_out(dhc_c, d * (h - p), c);
     if (use_norm) {
-      dhc.copy_(detail::norm_backward(dhc, xhat[t].narrow(1, col, width), inv_std[t].narrow(0, col, width),
-                                      scale[static_cast<std::size_t>(i)], d_scale[static_cast<std::size_t>(i)],
-                                      d_offset[static_cast<std::size_t>(i)]));
+      detail::norm_backward(dhc, xhat[t].narrow(1, col, width), inv_std[t].narrow(0, col, width),
+                            scale[static_cast<std::size_t>(i)], d_scale[static_cast<std::size_t>(i)],
+                            d_offset[static_cast<std::size_t>(i)]);
     }
     return d - d_h;
   };
@@ -388,9 +409,9 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
   for (std::int64_t t = steps - 1; t >= 0; --t) {
     auto g = grad_out[t] + d_state;
     if (use_norm) {
-      g = detail::norm_backward(g, xhat[t].narrow(1, n_nodes * width, hidden),
-                                inv_std[t].narrow(0, n_nodes * width, hidden), scale[static_cast<std::size_t>(n_nodes)],
-                                d_scale[static_cast<std::size_t>(n_nodes)], d_offset[static_cast<std::size_t>(n_nodes)]);
+      detail::norm_backward(g, xhat[t].narrow(1, n_nodes * width, hidden), inv_std[t].narrow(0, n_nodes * width, hidden),
+                            scale[static_cast<std::size_t>(n_nodes)], d_scale[static_cast<std::size_t>(n_nodes)],
+                            d_offset[static_cast<std::size_t>(n_nodes)]);
     }
     d_nodes.zero_();
     for (auto l : plan.loose_ends) d_nodes[l].copy_(g).mul_(inv_loose);
@@ -433,8 +454,8 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
   grads.push_back(d_state);                                // state
   grads.push_back(weight_grad(states.narrow(0, 0, steps), 0, 1));  // w_state
   for (auto& dw : d_w_node) grads.push_back(dw);
-  for (auto& s : d_scale) grads.push_back(s);
-  for (auto& o : d_offset) grads.push_back(o);
+  for (const auto& per_step : d_scale) grads.push_back(at::stack(per_step).sum(0));
+  for (const auto& per_step : d_offset) grads.push_back(at::stack(per_step).sum(0));
   grads.push_back(at::Tensor());  // cfg
   return grads;
 }
