@@ -17,6 +17,7 @@ namespace {
 struct BenchOptions {
   std::string workload;
   std::int64_t hidden = 256, batch = 64, bptt = 35, vocab = 10000;
+  std::int64_t layers = 0, filters = 0;  // CIFAR workloads; 0: the workload's default
   int steps = 10, warmup = 2, threads = enas::hardware_threads(), aggregate = 10;
   std::string device = "cpu";
   bool tune_allocator = true;
@@ -88,16 +89,110 @@ double ctrl_train(const BenchOptions& o) {
       o.steps, o.warmup * 5);
 }
 
+// CIFAR-10 workloads: random images of CIFAR shape, one SGD step (Nesterov 0.9) per timed step.
+struct ImageBench {
+  at::Tensor images, labels;
+  enas::train::Sgd sgd;
+};
+
+ImageBench image_bench(const BenchOptions& o, const at::Device& device, double l2, double bound) {
+  return {at::randn({o.batch, 3, 32, 32}, at::TensorOptions().device(device)).contiguous(at::MemoryFormat::ChannelsLast),
+          at::randint(10, {o.batch}, at::TensorOptions().dtype(at::kLong).device(device)),
+          enas::train::Sgd({l2, bound, 0.9, true})};
+}
+
+template <class Forward>
+double image_step_ms(const BenchOptions& o, const at::Device& device, ImageBench& b, const std::vector<at::Tensor>& params,
+                     Forward&& forward) {
+  auto step = [&] {
+    const auto f = forward(b.images);
+    auto loss = at::cross_entropy_loss(f.logits, b.labels);
+    if (f.aux_logits.defined()) loss = loss + 0.4 * at::cross_entropy_loss(f.aux_logits, b.labels);
+    loss.backward();
+    b.sgd.step(params, 0.05);
+    if (device.is_cuda()) torch::cuda::synchronize();
+  };
+  return median_ms(step, o.steps, o.warmup);
+}
+
+// One step of the micro shared model (search settings: aux head on) on a freshly sampled cell pair.
+double micro_search_step(const BenchOptions& o, const at::Device& device) {
+  using Space = enas::spaces::MicroEnas;
+  enas::nn::MicroModelOptions m;
+  m.num_layers = o.layers > 0 ? o.layers : 6;
+  m.image.out_filters = o.filters > 0 ? o.filters : 20;
+  enas::nn::MicroSharedModel<Space> model(m);
+  model->to(device);
+  enas::nn::to_channels_last(*model);
+  enas::controllers::Lstm<Space> controller(Space::controller_defaults(), 0);
+  auto b = image_bench(o, device, 1e-4, 5.0);
+  const auto params = model->parameters();
+  return image_step_ms(o, device, b, params, [&](const at::Tensor& x) {
+    return model->forward(x, Space::decode(controller.sample(1).arc(0)), true);
+  });
+}
+
+// One step of the macro shared model on a freshly sampled architecture.
+double macro_search_step(const BenchOptions& o, const at::Device& device) {
+  double ms = 0.0;
+  const auto layers = o.layers > 0 ? o.layers : 12;
+  auto run = [&](auto depth) {
+    using Space = enas::spaces::MacroOf<decltype(depth)::value>;
+    enas::nn::ImageModelOptions m;
+    m.out_filters = o.filters > 0 ? o.filters : 36;
+    enas::nn::MacroSharedModel<Space> model(m);
+    model->to(device);
+    enas::nn::to_channels_last(*model);
+    enas::controllers::Lstm<Space> controller(Space::controller_defaults(), 0);
+    auto b = image_bench(o, device, 2.5e-4, 5.0);
+    const auto params = model->parameters();
+    ms = image_step_ms(o, device, b, params, [&](const at::Tensor& x) {
+      return model->forward(x, Space::decode(controller.sample(1).arc(0)), true);
+    });
+  };
+  if (layers == 6) run(std::integral_constant<int, 6>{});
+  else if (layers == 12) run(std::integral_constant<int, 12>{});
+  else if (layers == 24) run(std::integral_constant<int, 24>{});
+  else throw enas::ConfigError("macro_search_step: --layers must be 6, 12 or 24");
+  return ms;
+}
+
+// One step of the fixed network of the published cells (ref_cifar.py micro_final_step: no
+// drop-path, no auxiliary head, no dropout, weight decay 2e-4 = L2 1e-4, no clipping).
+double micro_final_step(const BenchOptions& o, const at::Device& device) {
+  using Space = enas::spaces::MicroEnas;
+  enas::nn::MicroModelOptions m;
+  m.num_layers = o.layers > 0 ? o.layers : 6;
+  m.image.out_filters = o.filters > 0 ? o.filters : 20;
+  m.image.keep_prob = 1.0;
+  m.use_aux_head = false;
+  enas::nn::MicroFixedModel<Space> model(
+      Space::parse("0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1"), m);
+  model->to(device);
+  enas::nn::to_channels_last(*model);
+  auto b = image_bench(o, device, 1e-4, 0.0);
+  const auto params = model->parameters();
+  return image_step_ms(o, device, b, params, [&](const at::Tensor& x) { return model->forward(x, true); });
+}
+
+bool is_image_workload(const std::string& w) {
+  return w == "micro_search_step" || w == "macro_search_step" || w == "micro_final_step";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   BenchOptions o;
-  CLI::App app{"enas_bench: time the ENAS workloads of ../shared/bench/ref_ptb.py through the library"};
-  app.add_option("workload", o.workload, "final_step | ctrl_sample | ctrl_train")
+  CLI::App app{"enas_bench: time the ENAS workloads of ../shared/bench/ref_ptb.py through the library", "enas_bench"};
+  app.add_option("workload", o.workload,
+                 "final_step | ctrl_sample | ctrl_train (PTB) | micro_search_step | macro_search_step | micro_final_step (CIFAR-10)")
       ->required()
-      ->check(CLI::IsMember({"final_step", "ctrl_sample", "ctrl_train"}));
+      ->check(CLI::IsMember({"final_step", "ctrl_sample", "ctrl_train", "micro_search_step", "macro_search_step",
+                             "micro_final_step"}));
+  app.add_option("--layers", o.layers, "CIFAR: child_num_layers (default: 6 micro, 12 macro)");
+  app.add_option("--filters", o.filters, "CIFAR: child_out_filters (default: 20 micro, 36 macro)");
   app.add_option("--hidden", o.hidden, "hidden size H")->capture_default_str();
-  app.add_option("--batch", o.batch, "batch size B")->capture_default_str();
+  app.add_option("--batch", o.batch, "batch size B (CIFAR workloads: pass --batch 32 as ref_cifar.py uses)")->capture_default_str();
   app.add_option("--bptt", o.bptt, "BPTT steps T")->capture_default_str();
   app.add_option("--vocab", o.vocab, "vocabulary size")->capture_default_str();
   app.add_option("--steps", o.steps, "timed steps (ctrl_sample times 10x as many, as ref_ptb.py)")->capture_default_str();
@@ -117,7 +212,14 @@ int main(int argc, char** argv) {
     if (o.workload == "final_step") ms = final_step(o, device);
     if (o.workload == "ctrl_sample") ms = ctrl_sample(o);
     if (o.workload == "ctrl_train") ms = ctrl_train(o);
-    fmt::print("{} ms_per_step={:.3f}\n", o.workload, ms);
+    if (o.workload == "micro_search_step") ms = micro_search_step(o, device);
+    if (o.workload == "macro_search_step") ms = macro_search_step(o, device);
+    if (o.workload == "micro_final_step") ms = micro_final_step(o, device);
+    if (is_image_workload(o.workload)) {
+      fmt::print("{} ms_per_step={:.3f} images_per_s={:.1f}\n", o.workload, ms, static_cast<double>(o.batch) / ms * 1e3);
+    } else {
+      fmt::print("{} ms_per_step={:.3f}\n", o.workload, ms);
+    }
   } catch (const std::exception& e) {
     fmt::print(stderr, "enas_bench: {}\n", e.what());
     return 1;

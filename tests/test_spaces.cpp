@@ -2,6 +2,7 @@
 // parameter-count formulas, controller programs.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -95,4 +96,106 @@ TEST_CASE("a user-defined PTB space is one alias", "[spaces][ptb]") {
   const auto arch = Tiny::parse("1 0 0 1 1 0 1");
   CHECK(arch.loose_ends() == std::vector<int>{2, 3});
   CHECK(Tiny::format(arch) == "1 0 0 1 1 0 1");
+}
+
+// ---------------------------------------------------------------------------------------------
+// CIFAR-10 macro and micro spaces
+
+namespace {
+
+// The published 24-layer macro arc (seed-architectures.md), one line per layer.
+const char* kPublishedMacro =
+    "0\n3 0\n0 1 0\n2 0 0 1\n2 0 0 0 0\n3 1 1 0 1 0\n2 0 0 0 0 0 1\n2 0 1 1 0 1 1 1\n1 0 1 1 1 0 1 0 1\n"
+    "0 0 0 0 0 0 0 0 0 0\n2 0 0 0 0 0 1 0 0 0 0\n0 1 0 0 1 1 0 0 0 0 1 1\n2 0 1 0 0 0 0 0 1 0 1 1 0\n"
+    "1 0 0 1 0 0 0 1 1 1 0 1 0 1\n0 1 1 0 1 0 1 0 0 0 0 0 1 0 0\n2 0 0 1 0 0 0 0 0 0 0 1 0 1 0 1\n"
+    "2 0 1 0 0 0 1 0 0 1 1 1 1 0 0 1 0\n2 0 0 0 0 1 0 1 0 1 0 0 1 0 1 0 0 1\n"
+    "3 0 1 1 0 1 0 0 0 0 0 1 0 1 0 1 0 0 0\n3 0 1 1 0 0 0 0 0 0 0 0 0 1 1 0 0 0 0 1\n"
+    "0 1 0 0 1 0 1 1 0 0 0 1 0 0 0 0 0 1 1 0 0\n3 0 1 0 1 1 0 0 1 0 1 1 0 1 1 0 1 0 0 1 0 0\n"
+    "0 1 0 1 0 1 0 0 0 0 0 0 0 0 1 0 1 0 0 1 0 0 0\n0 1 1 0 0 0 1 1 1 0 1 0 0 0 1 0 1 0 0 1 1 0 0 0\n";
+
+const char* kPublishedMicro =
+    "0 2 0 0  0 4 0 1  0 4 1 1  1 0 0 1  0 2 1 1  1 0 1 0  0 3 0 2  1 1 3 1  1 0 0 4  0 3 1 1";
+
+}  // namespace
+
+TEST_CASE("the published macro arc decodes to seed-architectures.md", "[spaces][macro]") {
+  using Macro24 = enas::spaces::MacroEnas24;
+  STATIC_REQUIRE(Macro24::num_tokens == 300);
+  const auto arch = Macro24::parse(kPublishedMacro);
+  const std::vector<int> ops{0, 3, 0, 2, 2, 3, 2, 2, 1, 0, 2, 0, 2, 1, 0, 2, 2, 2, 3, 3, 0, 3, 0, 0};
+  for (int l = 0; l < 24; ++l) CHECK(arch.op[static_cast<std::size_t>(l)] == ops[static_cast<std::size_t>(l)]);
+  CHECK(arch.skip_count() == 98);  // "98 of 276 skip bits are set" (§4.5)
+  CHECK(arch.skip[5][0] == 1);     // layer 5: "3 1 1 0 1 0"
+  CHECK(arch.skip[5][1] == 1);
+  CHECK(arch.skip[5][2] == 0);
+  CHECK(arch.skip[5][3] == 1);
+  CHECK(Macro24::format_lines(arch) == kPublishedMacro);
+  CHECK(Macro24::parse(Macro24::format(arch)) == arch);
+  CHECK(Macro24::pool_layers == std::array<int, 2>{7, 15});
+  CHECK(enas::spaces::MacroEnas::pool_layers == std::array<int, 2>{3, 7});
+  CHECK(enas::spaces::MacroEnas::num_tokens == 78);
+  CHECK(Macro24::op_name(1) == "sep 3x3");
+}
+
+TEST_CASE("bad macro arcs name the layer and the bit", "[spaces][macro]") {
+  using Catch::Matchers::Contains;
+  using Macro = enas::spaces::MacroEnas;
+  std::vector<int> tokens(Macro::num_tokens, 0);
+  tokens[0] = 6;
+  CHECK_THROWS_WITH(Macro::decode(tokens), Contains("a[0] = 6") && Contains("op of layer 0") && Contains("allowed 0..5"));
+  tokens[0] = 0;
+  tokens[Macro::layer_start(3) + 2] = 2;  // layer 3, bit 1
+  CHECK_THROWS_WITH(Macro::decode(tokens), Contains("skip bit 1 of layer 3 (from layer 0)") && Contains("allowed 0..1"));
+  CHECK_THROWS_WITH(Macro::parse("0 1"), Contains("expected 78") && Contains("L = 12 layers"));
+}
+
+TEST_CASE("the published micro arc decodes to seed-architectures.md", "[spaces][micro]") {
+  using Micro = enas::spaces::MicroEnas;
+  STATIC_REQUIRE(Micro::num_tokens == 40);
+  const auto arch = Micro::parse(kPublishedMicro);
+  using Node = Micro::Node;
+  // normal: n2 = avg(0) + sep3(0); n3 = id(0) + sep5(0); n4 = id(0) + sep5(1); n5 = sep3(1) + sep5(0); n6 = avg(0) + sep5(1)
+  const Micro::Cell normal{Node{0, 2, 0, 0}, Node{0, 4, 0, 1}, Node{0, 4, 1, 1}, Node{1, 0, 0, 1}, Node{0, 2, 1, 1}};
+  // reduce: n2 = sep3(1) + sep3(1); n3 = max(0) + avg(0); n4 = sep5(1) + sep5(3); n5 = sep3(1) + id(0); n6 = max(0) + sep5(1)
+  const Micro::Cell reduce{Node{1, 0, 1, 0}, Node{0, 3, 0, 2}, Node{1, 1, 3, 1}, Node{1, 0, 0, 4}, Node{0, 3, 1, 1}};
+  CHECK(arch.normal() == normal);
+  CHECK(arch.reduce() == reduce);
+  CHECK(arch.unused(0) == std::vector<int>{2, 3, 4, 5, 6});
+  CHECK(arch.unused(1) == std::vector<int>{2, 4, 5, 6});
+  CHECK(Micro::op_name(0) == "sep 3x3");
+  CHECK(Micro::op_name(4) == "identity");
+  CHECK(Micro::format(arch) == "0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1");
+}
+
+TEST_CASE("bad micro arcs name the cell, node and slot", "[spaces][micro]") {
+  using Catch::Matchers::Contains;
+  using Micro = enas::spaces::MicroEnas;
+  // Node 2 of the reduction cell may read nodes 0..1 only.
+  CHECK_THROWS_WITH(Micro::parse("0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 2 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1"),
+                    Contains("a[20] = 2") && Contains("first input of node 2 of the reduction cell") &&
+                        Contains("allowed 0..1"));
+  CHECK_THROWS_WITH(Micro::parse("0 5 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1"),
+                    Contains("first op of node 2 of the normal cell") && Contains("allowed 0..4"));
+}
+
+TEST_CASE("the CIFAR controller programs follow the reference's decision order", "[spaces][controller]") {
+  using Macro = enas::spaces::MacroEnas;
+  using Micro = enas::spaces::MicroEnas;
+  constexpr auto macro_bounds = enas::token_bounds<Macro::num_tokens>(Macro::program);
+  CHECK(macro_bounds[0] == 6);
+  CHECK(macro_bounds[Macro::layer_start(11)] == 6);
+  CHECK(macro_bounds[Macro::layer_start(11) + 11] == 2);  // the last skip bit of layer 11
+  STATIC_REQUIRE(Macro::controller_layout.skip_penalty);
+  constexpr auto micro_bounds = enas::token_bounds<Micro::num_tokens>(Micro::program);
+  for (int c = 0; c < 2; ++c) {
+    for (int k = 0; k < 5; ++k) {
+      const int t = 20 * c + 4 * k;
+      CHECK(micro_bounds[t] == k + 2);      // inputs of node k + 2: 0..k+1
+      CHECK(micro_bounds[t + 1] == 5);
+      CHECK(micro_bounds[t + 2] == k + 2);
+      CHECK(micro_bounds[t + 3] == 5);
+    }
+  }
+  STATIC_REQUIRE(Micro::controller_layout.entropy == enas::EntropyKind::kFull);
+  STATIC_REQUIRE(Micro::controller_layout.favoured_ops == 2);
 }

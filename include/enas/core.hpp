@@ -9,6 +9,7 @@
 #include "enas/core/controller_options.hpp"
 #include "enas/core/controller_program.hpp"
 #include "enas/core/error.hpp"
+#include "enas/core/ops.hpp"
 #include "enas/core/traits.hpp"
 #include "enas/core/type_list.hpp"
 

@@ -3,6 +3,7 @@
 #ifndef ENAS_DATA_HPP
 #define ENAS_DATA_HPP
 
+#include "enas/data/cifar10.hpp"
 #include "enas/data/locate.hpp"
 #include "enas/data/ptb.hpp"
 

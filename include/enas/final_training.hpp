@@ -41,7 +41,6 @@ class FinalTraining {
   void run(io::RunLog& log, const EpochHook& on_epoch_end = {}) {
     const auto per_epoch = task_.batches_per_epoch();
     task_.reset_epoch_stats();
-    double best_valid = task_.options().best_valid_ppl;
     bool finished = options_.num_epochs == 0;
     while (!finished) {
       const auto r = train_step();
@@ -53,7 +52,7 @@ class FinalTraining {
         e.loss = r.loss.template item<double>();
         e.lr = r.lr;
         e.grad_norm = r.grad_norm.template item<double>();
-        task_.fill_log(e);
+        task_.fill_log(e, r);
         if (task_.optimizer().diverged() || !std::isfinite(e.loss)) {
           throw DivergenceError(fmt::format(
               "the loss became non-finite by step {} (loss={}, |g|={}); the weights were left at their last finite "
@@ -65,18 +64,13 @@ class FinalTraining {
       if (step_ % (per_epoch * options_.eval_every_epochs) == 0) {
         task_.reset_states();
         log.line(fmt::format("Epoch {}: Eval", epoch));
-        const double valid = task_.evaluate_valid();
-        log.eval(epoch, step_, Task::valid_metric, valid);
-        if (Task::higher_is_better ? valid > best_valid : valid < best_valid) {
-          best_valid = valid;
-          log.eval(epoch, step_, Task::test_metric, task_.evaluate_test());
-        }
+        task_.epoch_evaluation(log, epoch, step_);
         task_.reset_states();
         task_.reset_epoch_stats();
         if (on_epoch_end) on_epoch_end(epoch);
       }
       if (epoch >= options_.num_epochs) {
-        log.eval(epoch, step_, Task::test_metric, task_.evaluate_test());
+        task_.final_evaluation(log, epoch, step_);
         finished = true;
       }
       if (options_.max_steps > 0 && step_ >= options_.max_steps) finished = true;

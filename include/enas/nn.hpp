@@ -5,6 +5,9 @@
 
 #include "enas/nn/activation_kernels.hpp"
 #include "enas/nn/cell_window.hpp"
+#include "enas/nn/image_ops.hpp"
+#include "enas/nn/macro_models.hpp"
+#include "enas/nn/micro_models.hpp"
 #include "enas/nn/ptb_models.hpp"
 #include "enas/nn/tied_softmax.hpp"
 

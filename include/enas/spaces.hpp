@@ -3,6 +3,8 @@
 #ifndef ENAS_SPACES_HPP
 #define ENAS_SPACES_HPP
 
+#include "enas/spaces/cifar_macro.hpp"
+#include "enas/spaces/cifar_micro.hpp"
 #include "enas/spaces/ptb_cell.hpp"
 
 #endif  // ENAS_SPACES_HPP

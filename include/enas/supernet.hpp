@@ -91,6 +91,7 @@ class Supernet {
         e.entropy = stats.entropy[static_cast<std::size_t>(k)];
         e.lr = stats.lr;
         e.grad_norm = stats.grad_norm;
+        e.style = Task::log_style;
         e.reward_name = Task::reward_name;
         e.reward = stats.reward[static_cast<std::size_t>(k)];
         e.baseline = stats.baseline[static_cast<std::size_t>(k)];
@@ -126,20 +127,17 @@ class Supernet {
     return out;
   }
 
-  /// Validation metric over the full split, a fresh sample per minibatch.
+  /// Validation metric over the full split, a fresh sample per minibatch (§3.7, §7).
   double evaluate_valid() {
     return task_.evaluate_valid([this] { return sample(); });
-  }
-  double evaluate_test() {
-    return task_.evaluate_test([this] { return sample(); });
   }
 
   /// The ENAS loop until num_epochs (or max_steps): shared-weight steps; at each evaluation
   /// epoch a controller phase, ten sampled architectures, and the validation metric.
   void search(io::RunLog& log, const EpochHook& on_epoch_end = {}) {
     const auto per_epoch = task_.batches_per_epoch();
+    const auto sampler = [this] { return sample(); };
     task_.reset_epoch_stats();
-    double best_valid = task_.options().best_valid_ppl;
     bool finished = options_.num_epochs == 0;
     while (!finished) {
       const auto r = train_step();
@@ -151,22 +149,17 @@ class Supernet {
           log.line(fmt::format("Epoch {}: Training controller", epoch));
           train_controller(log);
           log.line("Here are 10 architectures");
-          for (const auto& s : sample_and_score(10)) log.arch(Space::format(s.arch), Task::reward_name, s.score, "sample");
+          for (const auto& s : sample_and_score(10)) log.arch(Space::format(s.arch), Task::sample_score_name, s.score, "sample");
         }
         task_.reset_states();
         log.line(fmt::format("Epoch {}: Eval", epoch));
-        const double valid = evaluate_valid();
-        log.eval(epoch, step_, Task::valid_metric, valid);
-        if (Task::higher_is_better ? valid > best_valid : valid < best_valid) {
-          best_valid = valid;
-          log.eval(epoch, step_, Task::test_metric, evaluate_test());
-        }
+        task_.epoch_evaluation(log, epoch, step_, sampler);
         task_.reset_states();
         task_.reset_epoch_stats();
         if (on_epoch_end) on_epoch_end(epoch);
       }
       if (epoch >= options_.num_epochs) {
-        log.eval(epoch, step_, Task::test_metric, evaluate_test());
+        task_.final_evaluation(log, epoch, step_, sampler);
         finished = true;
       }
       if (options_.max_steps > 0 && step_ >= options_.max_steps) finished = true;
@@ -191,7 +184,7 @@ class Supernet {
     e.lr = r.lr;
     e.grad_norm = r.grad_norm.template item<double>();
     e.arc = Space::format(last_arch_);
-    task_.fill_log(e);
+    task_.fill_log(e, r);
     if (task_.optimizer().diverged() || !std::isfinite(e.loss)) {
       throw DivergenceError(fmt::format(
           "the child loss became non-finite by step {} (loss={}, |g|={}); the weights were left at their last "

@@ -19,8 +19,12 @@
 
 namespace enas::io {
 
+/// Which reference program's log format to write: src/ptb/main.py or src/cifar10/main.py.
+enum class LogStyle { kPtb, kCifar };
+
 /// One child (shared or fixed model) training log line.
 struct ChildEvent {
+  LogStyle style = LogStyle::kPtb;
   std::int64_t epoch = 0;
   std::int64_t step = 0;
   double loss = 0.0;
@@ -34,6 +38,7 @@ struct ChildEvent {
 
 /// One controller log line (one sample of a controller phase).
 struct ControllerEvent {
+  LogStyle style = LogStyle::kPtb;
   std::int64_t step = 0;  ///< controller updates so far
   double loss = 0.0;
   double entropy = 0.0;
@@ -80,8 +85,13 @@ class RunLog {
 
   void child(const ChildEvent& e) {
     const std::string metric = e.metric_text.empty() ? fmt::format("{:<8.2f}", e.metric) : e.metric_text;
-    line(fmt::format("epoch={:<6d} ch_step={:<6d} loss={:<8.4f} lr={:<8.4f} |g|={:<10.2f} {}={} mins={:<10.2f}",
-                     e.epoch, e.step, e.loss, e.lr, e.grad_norm, e.metric_name, metric, minutes()));
+    if (e.style == LogStyle::kPtb) {
+      line(fmt::format("epoch={:<6d} ch_step={:<6d} loss={:<8.4f} lr={:<8.4f} |g|={:<10.2f} {}={} mins={:<10.2f}",
+                       e.epoch, e.step, e.loss, e.lr, e.grad_norm, e.metric_name, metric, minutes()));
+    } else {
+      line(fmt::format("epoch={:<6d}ch_step={:<6d} loss={:<8.6f} lr={:<8.4f} |g|={:<8.4f} {}={} mins={:<10.2f}",
+                       e.epoch, e.step, e.loss, e.lr, e.grad_norm, e.metric_name, metric, minutes()));
+    }
     nlohmann::json j{{"event", "child"}, {"epoch", e.epoch}, {"step", e.step}, {"loss", e.loss}, {"lr", e.lr},
                      {"grad_norm", e.grad_norm}, {e.metric_name, e.metric}};
     if (!e.arc.empty()) j["arc"] = e.arc;
@@ -89,10 +99,13 @@ class RunLog {
   }
 
   void controller(const ControllerEvent& e) {
-    std::string text = fmt::format("ctrl_step={:<6d} loss={:<7.3f} ent={:<5.2f} lr={:<6.4f} |g|={:<10.7f} {}={:<7.3f} bl={:<7.3f}",
-                                   e.step, e.loss, e.entropy, e.lr, e.grad_norm, e.reward_name, e.reward, e.baseline);
-    if (e.skip_rate) text += fmt::format(" skip_rate={:<6.4f}", *e.skip_rate);
-    line(text + fmt::format(" mins={:<.2f}", minutes()));
+    if (e.style == LogStyle::kPtb) {
+      line(fmt::format("ctrl_step={:<6d} loss={:<7.3f} ent={:<5.2f} lr={:<6.4f} |g|={:<10.7f} {}={:<7.3f} bl={:<7.3f} mins={:<.2f}",
+                       e.step, e.loss, e.entropy, e.lr, e.grad_norm, e.reward_name, e.reward, e.baseline, minutes()));
+    } else {
+      line(fmt::format("ctrl_step={:<6d} loss={:<7.3f} ent={:<5.2f} lr={:<6.4f} |g|={:<8.4f} {}={:<6.4f} bl={:<5.2f} mins={:<.2f}",
+                       e.step, e.loss, e.entropy, e.lr, e.grad_norm, e.reward_name, e.reward, e.baseline, minutes()));
+    }
     nlohmann::json j{{"event", "controller"}, {"ctrl_step", e.step}, {"loss", e.loss}, {"entropy", e.entropy},
                      {"lr", e.lr}, {"grad_norm", e.grad_norm}, {"reward", e.reward}, {"baseline", e.baseline},
                      {"arc", e.arc}};

@@ -23,15 +23,9 @@
 #include "enas/train/lm_options.hpp"
 #include "enas/train/lr_schedule.hpp"
 #include "enas/train/sgd.hpp"
+#include "enas/train/step_result.hpp"
 
 namespace enas::train {
-
-/// What one child step returns, as device scalars (read only when logged).
-struct StepResult {
-  at::Tensor loss;       ///< the logged loss (Σ CE / B for PTB, mean CE for CIFAR)
-  at::Tensor grad_norm;  ///< global gradient norm before clipping
-  double lr = 0.0;
-};
 
 /// State and machinery common to the PTB search and final tasks.
 class LmTaskBase {
@@ -41,10 +35,10 @@ class LmTaskBase {
 
   static constexpr const char* train_metric = "tr_ppl";
   static constexpr const char* reward_name = "rw";
+  static constexpr const char* sample_score_name = "rw";
   static constexpr const char* valid_metric = "valid_ppl";
   static constexpr const char* test_metric = "test_ppl";
-  /// Lower is better for perplexities.
-  static constexpr bool higher_is_better = false;
+  static constexpr io::LogStyle log_style = io::LogStyle::kPtb;
 
   LmTaskBase(const LmOptions& options, const data::PtbCorpus& corpus, const at::Device& device, std::uint64_t seed)
       : options_((options.validate(), options)),
@@ -54,7 +48,8 @@ class LmTaskBase {
         test_(io::to_tensor(corpus.test, device).view({-1, 1})),
         vocab_(corpus.vocab_size()),
         sgd_(SgdOptions{options.l2_reg, options.grad_bound, 0.0, false}),
-        rng_(seed ^ 0x5eed5eedULL) {
+        rng_(seed ^ 0x5eed5eedULL),
+        best_valid_(options.best_valid_ppl) {
     schedule_ = StaircaseDecay::from_epochs(options.lr, options.lr_dec_rate, options.lr_dec_min, options.lr_dec_start,
                                             options.lr_dec_every, train_.num_batches());
     reset_states();
@@ -70,7 +65,8 @@ class LmTaskBase {
 
   /// Fills the training metric of a log line: exp of the mean per-token loss since the epoch
   /// began (the reference's tr_ppl).
-  void fill_log(io::ChildEvent& e) const {
+  void fill_log(io::ChildEvent& e, const StepResult& /*last*/) const {
+    e.style = log_style;
     e.metric_name = train_metric;
     e.metric = batches_ > 0 ? std::exp(train_ce_.item<double>() / static_cast<double>(batches_ * options_.bptt)) : 0.0;
   }
@@ -80,6 +76,10 @@ class LmTaskBase {
     train_ce_ = at::zeros({}, at::TensorOptions().device(device_).dtype(at::kDouble));
     batches_ = 0;
   }
+
+  /// The best validation perplexity so far (the reference starts it at 67.0).
+  double best_valid() const { return best_valid_; }
+  void set_best_valid(double v) { best_valid_ = v; }
 
   Sgd& optimizer() { return sgd_; }
   std::mt19937_64& rng() { return rng_; }
@@ -152,6 +152,18 @@ class LmTaskBase {
   at::Tensor state_;
   at::Tensor train_ce_;
   std::int64_t batches_ = 0;
+  double best_valid_;
+
+  /// §3.7: validation perplexity every evaluation; the test perplexity when it improves.
+  template <class Valid, class Test>
+  void evaluate_and_track(io::RunLog& log, std::int64_t epoch, std::int64_t step, Valid&& valid, Test&& test) {
+    const double v = valid();
+    log.eval(epoch, step, valid_metric, v);
+    if (v < best_valid_) {
+      best_valid_ = v;
+      log.eval(epoch, step, test_metric, test());
+    }
+  }
 };
 
 /// The search task: the shared model trained on sampled cells, rewards 80 / valid perplexity.
@@ -217,6 +229,15 @@ class LmSearchTask : public LmTaskBase {
     });
   }
 
+  /// The end-of-epoch evaluation (§3.7): validation, and test when validation improves.
+  void epoch_evaluation(io::RunLog& log, std::int64_t epoch, std::int64_t step, const std::function<Arch()>& sample) {
+    evaluate_and_track(log, epoch, step, [&] { return evaluate_valid(sample); }, [&] { return evaluate_test(sample); });
+  }
+  /// After the last epoch the reference evaluates the test set once more.
+  void final_evaluation(io::RunLog& log, std::int64_t epoch, std::int64_t step, const std::function<Arch()>& sample) {
+    log.eval(epoch, step, test_metric, evaluate_test(sample));
+  }
+
   /// The reward of `arch` on the minibatch `batch_id` (from draw_reward_batch); higher is better.
   double score_on(const Arch& arch, std::int64_t batch_id) {
     return 80.0 / window_perplexity(arch, batch_id).template item<double>();
@@ -276,6 +297,12 @@ class LmFinalTask : public LmTaskBase {
     return stream_perplexity([&](const at::Tensor& x, const at::Tensor& y, const at::Tensor& s) {
       return model_->forward(x, y, s, false);
     });
+  }
+  void epoch_evaluation(io::RunLog& log, std::int64_t epoch, std::int64_t step) {
+    evaluate_and_track(log, epoch, step, [&] { return evaluate_valid(); }, [&] { return evaluate_test(); });
+  }
+  void final_evaluation(io::RunLog& log, std::int64_t epoch, std::int64_t step) {
+    log.eval(epoch, step, test_metric, evaluate_test());
   }
 
  private:

@@ -5,7 +5,12 @@
 #ifndef ENAS_TRAIN_TASK_FOR_HPP
 #define ENAS_TRAIN_TASK_FOR_HPP
 
+#include "enas/nn/macro_models.hpp"
+#include "enas/nn/micro_models.hpp"
+#include "enas/spaces/cifar_macro.hpp"
+#include "enas/spaces/cifar_micro.hpp"
 #include "enas/spaces/ptb_cell.hpp"
+#include "enas/train/image_task.hpp"
 #include "enas/train/lm_task.hpp"
 
 namespace enas::train {
@@ -22,6 +27,20 @@ template <int Nodes, class... Activations>
 struct TaskFor<spaces::PtbCell<Nodes, Activations...>> {
   using Search = LmSearchTask<spaces::PtbCell<Nodes, Activations...>>;
   using Final = LmFinalTask<spaces::PtbCell<Nodes, Activations...>>;
+};
+
+template <int Layers, class... Ops>
+struct TaskFor<spaces::Macro<Layers, Ops...>> {
+  using Space = spaces::Macro<Layers, Ops...>;
+  using Search = ImageSearchTask<Space, nn::MacroSharedModel<Space>>;
+  using Final = ImageFinalTask<Space, nn::MacroFixedModel<Space>>;
+};
+
+template <int Nodes, class... Ops>
+struct TaskFor<spaces::Micro<Nodes, Ops...>> {
+  using Space = spaces::Micro<Nodes, Ops...>;
+  using Search = ImageSearchTask<Space, nn::MicroSharedModel<Space>>;
+  using Final = ImageFinalTask<Space, nn::MicroFixedModel<Space>>;
 };
 
 }  // namespace enas::train

@@ -1,0 +1,280 @@
+/// @file
+/// @brief The CIFAR-10 tasks: what a child step, a reward and an evaluation are for the macro and
+/// micro shared models (search) and fixed models (final training) (enas-reference.md §7).
+#ifndef ENAS_TRAIN_IMAGE_TASK_HPP
+#define ENAS_TRAIN_IMAGE_TASK_HPP
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "enas/core/error.hpp"
+#include "enas/data/cifar10.hpp"
+#include "enas/io/run_log.hpp"
+#include "enas/nn/macro_models.hpp"
+#include "enas/nn/micro_models.hpp"
+#include "enas/train/image_options.hpp"
+#include "enas/train/lr_schedule.hpp"
+#include "enas/train/sgd.hpp"
+#include "enas/train/step_result.hpp"
+
+namespace enas::train {
+
+namespace detail {
+
+/// The model options an ImageOptions describes, for either model family.
+template <class ModelOptions>
+ModelOptions image_model_options(const ImageOptions& o) {
+  nn::ImageModelOptions image;
+  image.out_filters = o.out_filters;
+  image.keep_prob = o.keep_prob;
+  if constexpr (std::is_same_v<ModelOptions, nn::ImageModelOptions>) {
+    return image;
+  } else {
+    nn::MicroModelOptions m;
+    m.image = image;
+    m.num_layers = o.num_layers;
+    m.use_aux_head = o.use_aux_heads;
+    m.drop_path_keep = o.drop_path_keep_prob;
+    return m;
+  }
+}
+
+/// Mean cross-entropy of the main logits, plus the weighted auxiliary loss when present.
+inline at::Tensor classification_loss(const nn::ImageForward& f, const at::Tensor& labels, double aux_weight,
+                                      at::Tensor* main_loss) {
+  auto loss = at::cross_entropy_loss(f.logits, labels);
+  *main_loss = loss.detach();
+  if (f.aux_logits.defined() && aux_weight > 0) loss = loss + aux_weight * at::cross_entropy_loss(f.aux_logits, labels);
+  return loss;
+}
+
+inline at::Tensor count_correct(const at::Tensor& logits, const at::Tensor& labels) {
+  return logits.argmax(1).eq(labels).sum();
+}
+
+}  // namespace detail
+
+/// State and machinery common to the CIFAR-10 search and final tasks.
+class ImageTaskBase {
+ public:
+  using Options = ImageOptions;
+  using Data = data::Cifar10Data;
+
+  static constexpr const char* train_metric = "tr_acc";
+  static constexpr const char* reward_name = "acc";
+  static constexpr const char* sample_score_name = "val_acc";
+  static constexpr const char* valid_metric = "valid_acc";
+  static constexpr const char* test_metric = "test_acc";
+  static constexpr io::LogStyle log_style = io::LogStyle::kCifar;
+
+  ImageTaskBase(const ImageOptions& options, const data::Cifar10Data& data, const at::Device& device, std::uint64_t seed)
+      : options_((options.validate(), options)),
+        device_(device),
+        train_(data.train, data.stats, device, {options.batch_size, options.cutout_size, seed}),
+        sgd_(SgdOptions{options.l2_reg, options.grad_bound, 0.9, true}),
+        schedule_{options.lr_max, options.lr_min, options.lr_t0, options.lr_t_mul} {
+    if (data.valid.size() > 0) valid_.emplace(data.valid, data.stats, device, data::CifarBatchOptions{options.batch_size, 0, seed + 1});
+    if (data.test.size() > 0) test_.emplace(data.test, data.stats, device, data::CifarBatchOptions{options.batch_size, 0, seed + 2});
+  }
+
+  std::int64_t batches_per_epoch() const { return train_.batches_per_epoch(); }
+  const ImageOptions& options() const { return options_; }
+  const at::Device& device() const { return device_; }
+  /// Cosine with restarts, evaluated per epoch (§7).
+  double lr_at(std::int64_t step) const { return schedule_.at_epoch(step / batches_per_epoch()); }
+
+  /// Images carry no state between batches.
+  void reset_states() {}
+  void reset_epoch_stats() {}
+
+  /// tr_acc of the last step as the reference prints it: correct/batch.
+  void fill_log(io::ChildEvent& e, const StepResult& last) const {
+    e.style = log_style;
+    e.metric_name = train_metric;
+    const auto correct = last.correct.item<std::int64_t>();
+    e.metric = static_cast<double>(correct) / static_cast<double>(last.batch);
+    e.metric_text = fmt::format("{:<3d}/{:>3d}", correct, last.batch);
+  }
+
+  Sgd& optimizer() { return sgd_; }
+  data::CifarBatches& train_batches() { return train_; }
+
+ protected:
+  /// Images in the layout the networks run in (nn::to_channels_last).
+  at::Tensor layout(const at::Tensor& images) const {
+    return options_.channels_last ? images.contiguous(at::MemoryFormat::ChannelsLast) : images;
+  }
+
+  /// Puts a freshly built model on the device in the task's layout.
+  void place(torch::nn::Module& model) const {
+    model.to(device_);
+    if (options_.channels_last) nn::to_channels_last(model);
+  }
+
+  /// Accuracy over a split in order, batches of eval_batch_size; `logits(images)` per batch.
+  template <class Logits>
+  double accuracy(const data::CifarBatches& split, Logits&& logits) const {
+    at::NoGradGuard no_grad;
+    const auto b = options_.eval_batch_size;
+    auto correct = at::zeros({}, at::TensorOptions().device(device_).dtype(at::kLong));
+    for (std::int64_t i = 0; i < split.num_eval_batches(b); ++i) {
+      const auto batch = split.eval_batch(i, b);
+      correct.add_(detail::count_correct(logits(layout(batch.images)), batch.labels));
+    }
+    return static_cast<double>(correct.item<std::int64_t>()) / static_cast<double>(split.size());
+  }
+
+  /// One optimizer step from a forward result: loss, backward, clipped Nesterov SGD.
+  StepResult finish_step(const nn::ImageForward& f, const data::ImageBatch& batch, const std::vector<at::Tensor>& params,
+                         std::int64_t step) {
+    at::Tensor main_loss;
+    detail::classification_loss(f, batch.labels, options_.aux_weight, &main_loss).backward();
+    const double lr = lr_at(step);
+    StepResult r;
+    r.grad_norm = sgd_.step(params, lr);
+    r.loss = main_loss;
+    r.lr = lr;
+    r.correct = detail::count_correct(f.logits.detach(), batch.labels);
+    r.batch = batch.labels.size(0);
+    return r;
+  }
+
+  const data::CifarBatches& valid_or_throw() const {
+    if (!valid_) throw ConfigError("this CIFAR-10 task holds no validation split");
+    return *valid_;
+  }
+
+  ImageOptions options_;
+  at::Device device_;
+  data::CifarBatches train_;
+  std::optional<data::CifarBatches> valid_;
+  std::optional<data::CifarBatches> test_;
+  Sgd sgd_;
+  CosineRestarts schedule_;
+};
+
+/// The search task of a CIFAR-10 space: the shared model trained on sampled architectures, the
+/// reward = accuracy on one shuffled validation minibatch (§6.2, §6.3).
+///
+/// @tparam Space a Macro or Micro space
+/// @tparam Model its shared model (nn::MacroSharedModel<Space> or nn::MicroSharedModel<Space>)
+template <class Space, class Model>
+class ImageSearchTask : public ImageTaskBase {
+ public:
+  using Arch = typename Space::Arch;
+
+  ImageSearchTask(const ImageOptions& options, const data::Cifar10Data& data, const at::Device& device, std::uint64_t seed)
+      : ImageTaskBase(options, data, device, seed),
+        model_(detail::image_model_options<typename Model::Impl::Options>(options)) {
+    if (!valid_) throw ConfigError("a CIFAR-10 search needs the validation split (the last 5,000 training images)");
+    place(*model_);
+    params_ = model_->parameters();
+  }
+
+  Model& model() { return model_; }
+  std::int64_t num_parameters() const { return nn::count_parameters(*model_); }
+
+  /// One step of the shared weights on the next augmented training batch with `arch`: only the
+  /// sampled path is computed, so only its weights get gradients and updates.
+  StepResult train_step(const Arch& arch, std::int64_t step) {
+    const auto batch = train_.next_batch();
+    const auto f = model_->forward(layout(batch.images), arch, /*training=*/true);
+    return finish_step(f, batch, params_, step);
+  }
+
+  /// Accuracy of `arch` on a fresh shuffled validation minibatch (no augmentation).
+  at::Tensor reward(const Arch& arch) { return batch_accuracy(arch, valid_->random_batch(options_.batch_size)); }
+
+  /// Draws the validation minibatch a derive round scores every candidate on.
+  std::int64_t draw_reward_batch() {
+    derive_batch_ = valid_->random_batch(options_.batch_size);
+    return 0;
+  }
+  double score_on(const Arch& arch, std::int64_t /*batch_id*/) { return batch_accuracy(arch, derive_batch_).template item<double>(); }
+
+  /// Validation accuracy, a fresh sample per evaluation batch (§7).
+  double evaluate_valid(const std::function<Arch()>& sample) {
+    return accuracy(*valid_, [&](const at::Tensor& images) { return model_->forward(images, sample(), false).logits; });
+  }
+  double evaluate_test(const std::function<Arch()>& sample) {
+    if (!test_) return 0.0;
+    return accuracy(*test_, [&](const at::Tensor& images) { return model_->forward(images, sample(), false).logits; });
+  }
+
+  /// "Epoch k: Eval" of a search: validation and test accuracy (§7).
+  void epoch_evaluation(io::RunLog& log, std::int64_t epoch, std::int64_t step, const std::function<Arch()>& sample) {
+    log.eval(epoch, step, valid_metric, evaluate_valid(sample));
+    if (test_) log.eval(epoch, step, test_metric, evaluate_test(sample));
+  }
+  void final_evaluation(io::RunLog&, std::int64_t, std::int64_t, const std::function<Arch()>&) {}
+
+ private:
+  at::Tensor batch_accuracy(const Arch& arch, const data::ImageBatch& batch) {
+    at::NoGradGuard no_grad;
+    const auto f = model_->forward(layout(batch.images), arch, /*training=*/false);
+    return detail::count_correct(f.logits, batch.labels).to(at::kDouble) / static_cast<double>(batch.labels.size(0));
+  }
+
+  Model model_;
+  std::vector<at::Tensor> params_;
+  data::ImageBatch derive_batch_;
+};
+
+/// The final task: one architecture trained from scratch on the training images, with the test
+/// accuracy after every epoch (§7; the held-out last 5,000 training images when test_batch.bin is
+/// absent, which the programs say).
+template <class Space, class Model>
+class ImageFinalTask : public ImageTaskBase {
+ public:
+  using Arch = typename Space::Arch;
+
+  ImageFinalTask(const Arch& arch, const ImageOptions& options, const data::Cifar10Data& data, const at::Device& device,
+                 std::uint64_t seed)
+      : ImageTaskBase(options, data, device, seed),
+        model_(arch, detail::image_model_options<typename Model::Impl::Options>(options)) {
+    if (!test_) throw ConfigError("CIFAR-10 final training needs a test set (test_batch.bin or the held-out images)");
+    place(*model_);
+    params_ = model_->parameters();
+  }
+
+  Model& model() { return model_; }
+  std::int64_t num_parameters() const { return nn::count_parameters(*model_); }
+
+  StepResult train_step(std::int64_t step) {
+    const auto batch = train_.next_batch();
+    return finish_step(forward(layout(batch.images), true, step), batch, params_, step);
+  }
+
+  double evaluate_test() {
+    return accuracy(*test_, [&](const at::Tensor& images) { return forward(images, false, 0).logits; });
+  }
+  void epoch_evaluation(io::RunLog& log, std::int64_t epoch, std::int64_t step) {
+    log.eval(epoch, step, test_metric, evaluate_test());
+  }
+  void final_evaluation(io::RunLog&, std::int64_t, std::int64_t) {}
+
+ private:
+  nn::ImageForward forward(const at::Tensor& images, bool training, std::int64_t step) {
+    if constexpr (std::is_same_v<Model, nn::MicroFixedModel<Space>>) {
+      // Drop-path ramps in over the whole run (§5.6).
+      const double total = static_cast<double>(options_.num_epochs * batches_per_epoch());
+      return model_->forward(images, training, total > 0 ? static_cast<double>(step + 1) / total : 1.0);
+    } else {
+      return model_->forward(images, training);
+    }
+  }
+
+  Model model_;
+  std::vector<at::Tensor> params_;
+};
+
+}  // namespace enas::train
+
+#endif  // ENAS_TRAIN_IMAGE_TASK_HPP

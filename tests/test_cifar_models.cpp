@@ -1,0 +1,360 @@
+// CIFAR-10 macro and micro models: TF padding semantics, op shapes, parameter counts against
+// hand-computed values, gradients reaching exactly the sampled path, drop-path, controllers over
+// these spaces, and tiny searches on real images.
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "enas/enas.hpp"
+#include "support.hpp"
+
+#include "catch_torch.hpp"  // last: Catch2's CHECK must win over glog's
+
+namespace {
+
+using enas::ops::OpKind;
+
+std::set<const void*> ids_of(const std::vector<at::Tensor>& ps) {
+  std::set<const void*> s;
+  for (const auto& p : ps) s.insert(p.unsafeGetTensorImpl());
+  return s;
+}
+
+// Small spaces whose parameter counts are worked out by hand below.
+using SmallMacro = enas::spaces::Macro<3, enas::ops::Conv<3>, enas::ops::SepConv<5>, enas::ops::MaxPool<3>>;
+using SmallMicro = enas::spaces::Micro<1, enas::ops::SepConv<3>, enas::ops::Identity>;
+
+}  // namespace
+
+TEST_CASE("SAME convolution and pooling pad as TensorFlow does", "[cifar][ops]") {
+  // Stride 2 on 32 pixels with a 3×3 kernel: TF pads 0 before and 1 after.
+  const auto x = at::arange(16.0).view({1, 1, 4, 4});
+  const auto w = at::ones({1, 1, 3, 3});
+  const auto y = enas::nn::same_conv2d(x, w, 2);
+  REQUIRE(y.size(2) == 2);
+  // Output (0, 0) sums rows 0..2, columns 0..2 (no padding before): 0+1+2+4+5+6+8+9+10 = 45.
+  CHECK(y[0][0][0][0].item<double>() == 45.0);
+  // Output (1, 1) sums rows 2..3, columns 2..3 and the zero pad: 10+11+14+15 = 50.
+  CHECK(y[0][0][1][1].item<double>() == 50.0);
+  // Average pooling excludes the padding: the same window averages 4 values, not 9.
+  const auto avg = enas::nn::same_pool2d(x, OpKind::kAvgPool, 3, 2);
+  CHECK(avg[0][0][1][1].item<double>() == Approx(12.5));
+  CHECK(avg[0][0][0][0].item<double>() == Approx(5.0));
+  const auto mx = enas::nn::same_pool2d(x - 100, OpKind::kMaxPool, 3, 2);
+  CHECK(mx[0][0][1][1].item<double>() == -85.0);  // padding never wins
+  // Stride 1: symmetric padding keeps the size.
+  CHECK(enas::nn::same_pool2d(x, OpKind::kAvgPool, 3, 1).sizes() == x.sizes());
+}
+
+TEST_CASE("every cell op keeps or halves the resolution as asked", "[cifar][ops]") {
+  const auto x = at::randn({2, 6, 8, 8});
+  for (auto kind : {OpKind::kSepConv, OpKind::kConv, OpKind::kAvgPool, OpKind::kMaxPool, OpKind::kIdentity}) {
+    for (std::int64_t k : {3, 5}) {
+      for (std::int64_t stride : {1, 2}) {
+        enas::nn::CellOp op(kind, kind == OpKind::kIdentity ? 1 : k, 6, stride, true);
+        const auto y = op->forward(x, true);
+        INFO("kind " << static_cast<int>(kind) << " k " << k << " stride " << stride);
+        CHECK(y.size(0) == 2);
+        CHECK(y.size(1) == 6);
+        CHECK(y.size(2) == 8 / stride);
+        CHECK(y.size(3) == 8 / stride);
+      }
+    }
+  }
+  enas::nn::FactorizedReduction fr(6, 10);
+  CHECK(fr->forward(x, true).sizes() == at::IntArrayRef({2, 10, 4, 4}));
+  for (auto kind : {OpKind::kConv, OpKind::kSepConv, OpKind::kMaxPool, OpKind::kAvgPool}) {
+    enas::nn::MacroBranch branch(kind, 5, 6);
+    CHECK(branch->forward(x, true).sizes() == x.sizes());
+    enas::nn::MacroFixedOp fixed(kind, 3, 6, 6);
+    CHECK(fixed->forward(x, true).sizes() == x.sizes());
+  }
+}
+
+TEST_CASE("macro parameter counts match hand-computed values", "[cifar][macro][params]") {
+  enas::nn::ImageModelOptions o;
+  o.out_filters = 4;
+  // Search, F = 4: stem 3·3·3·4 + 8 = 116; per layer conv3 176 + sep5 148 + max 24 = 348, ×3;
+  // skip BNs 2 × 8; pooling points after layers 0 and 1 reduce 2 and 3 outputs, 24 each; fc 40.
+  enas::nn::MacroSharedModel<SmallMacro> shared(o);
+  CHECK(enas::nn::count_parameters(*shared) == 116 + 3 * 348 + 16 + 5 * 24 + 40);
+  // Fixed "0 | 1 1 | 2 0 1" with F doubling 4 → 8 → 16: stem 116; layer 0 conv3 176; reductions of
+  // the stem and layer 0 (both read later) 2 × 48; layer 1 sep5 at 8: 360, its skip projection
+  // 2·8 → 8: 144; reductions of layers 0 and 1 (the stem is not read after layer 1) 2 × 160;
+  // layer 2 max pool at 16: 288, projection 2·16 → 16: 544; fc 160.
+  enas::nn::MacroFixedModel<SmallMacro> fixed(SmallMacro::parse("0 1 1 2 0 1"), o);
+  CHECK(enas::nn::count_parameters(*fixed) == 116 + 176 + 96 + 360 + 144 + 320 + 288 + 544 + 160);
+}
+
+TEST_CASE("micro parameter counts match hand-computed values", "[cifar][micro][params]") {
+  enas::nn::MicroModelOptions o;
+  o.image.out_filters = 4;
+  o.num_layers = 3;  // 5 cells, reductions at cells 1 and 3: F = 4, 8, 8, 16, 16
+  o.use_aux_head = false;
+  // Fixed, normal n2 = sep3(0) + id(1), reduce n2 = id(0) + sep3(1):
+  // stem 348; cells 256, 624, 432, 1760, 1312 (calibration, base, ops); fc 160.
+  enas::nn::MicroFixedModel<SmallMicro> fixed(SmallMicro::parse("0 0 1 1 0 1 1 0"), o);
+  CHECK(enas::nn::count_parameters(*fixed) == 348 + 256 + 624 + 432 + 1760 + 1312 + 160);
+  // Search: every (slot, input) pair holds a sep 3×3 stack; three output projections per cell.
+  enas::nn::MicroSharedModel<SmallMicro> shared(o);
+  CHECK(enas::nn::count_parameters(*shared) == 348 + 648 + 1584 + 1472 + 4576 + 4416 + 160);
+  // The reference sizes quoted in docs/results.md.
+  enas::nn::MicroModelOptions full;
+  full.image.out_filters = 36;
+  full.num_layers = 15;
+  using Micro = enas::spaces::MicroEnas;
+  enas::nn::MicroFixedModel<Micro> published(
+      Micro::parse("0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1"), full);
+  CHECK(enas::nn::count_parameters(*published) == 4'389'220);
+  CHECK(enas::nn::count_parameters(*published->aux) == 494'848);
+}
+
+TEST_CASE("a macro search step gives gradients to exactly the sampled path", "[cifar][macro][gradient]") {
+  at::manual_seed(1);
+  enas::nn::ImageModelOptions o;
+  o.out_filters = 4;
+  enas::nn::MacroSharedModel<SmallMacro> model(o);
+  // ops: conv3, max, sep5; layer 2 skips from layer 0 (bit 1) only.
+  const auto arch = SmallMacro::parse("0 2 0 1 0 1");
+  const auto f = model->forward(at::randn({4, 3, 32, 32}), arch, true);
+  at::cross_entropy_loss(f.logits, at::randint(10, {4}, at::kLong)).backward();
+  auto has_grad = [](torch::nn::Module& m) {
+    bool any = false, all = true;
+    for (const auto& p : m.parameters()) {
+      any = any || p.grad().defined();
+      all = all && p.grad().defined();
+    }
+    return std::make_pair(any, all);
+  };
+  const std::vector<int> chosen{0, 2, 1};
+  for (int l = 0; l < 3; ++l) {
+    for (int op = 0; op < 3; ++op) {
+      INFO("layer " << l << " op " << op);
+      auto g = has_grad(*model->branches[static_cast<std::size_t>(l * 3 + op)]);
+      if (op == chosen[static_cast<std::size_t>(l)]) {
+        CHECK(g.second);
+      } else {
+        CHECK_FALSE(g.first);
+      }
+    }
+  }
+  // Pooling point 0 (after layer 0): layer 1 reads layer 0's output; layer 2 reads (bit 1) layer 0's.
+  // The stem is never read after layer 0: its reductions stay untouched.
+  CHECK_FALSE(has_grad(*model->reductions[0][0]).first);
+  CHECK(has_grad(*model->reductions[0][1]).second);
+  CHECK(has_grad(*model->reductions[1][1]).second);  // layer 0 again, for layer 2's skip
+  CHECK(has_grad(*model->reductions[1][2]).second);  // layer 1, layer 2's input
+  CHECK_FALSE(has_grad(*model->reductions[1][0]).first);
+}
+
+TEST_CASE("a micro search step gives gradients to exactly the sampled ops and inputs", "[cifar][micro][gradient]") {
+  at::manual_seed(2);
+  using Micro = enas::spaces::MicroEnas;
+  enas::nn::MicroModelOptions o;
+  o.image.out_filters = 4;
+  o.num_layers = 3;
+  enas::nn::MicroSharedModel<Micro> model(o);
+  enas::controllers::Random<Micro> random(Micro::controller_defaults(), 5);
+  const auto arch = Micro::decode(random.sample(1).arc(0));
+  const auto f = model->forward(at::randn({4, 3, 32, 32}), arch, true);
+  (at::cross_entropy_loss(f.logits, at::randint(10, {4}, at::kLong)) +
+   0.4 * at::cross_entropy_loss(f.aux_logits, at::randint(10, {4}, at::kLong)))
+      .backward();
+  const auto pools = o.pool_layers();
+  for (std::int64_t l = 0; l < o.num_layers + 2; ++l) {
+    const bool reduce = l == pools[0] || l == pools[1];
+    const auto& cell = arch.cells[reduce ? 1 : 0];
+    for (int node = 2; node < 7; ++node) {
+      for (int slot = 0; slot < 2; ++slot) {
+        for (int input = 0; input < node; ++input) {
+          for (int op = 0; op < Micro::num_ops; ++op) {
+            auto& m = model->slot_ops[decltype(model)::Impl::slot_index(l, node, slot, input, op)];
+            const auto params = m->parameters();
+            if (params.empty()) continue;  // pooling and identity hold no weights
+            const auto& n = cell[static_cast<std::size_t>(node - 2)];
+            const bool sampled = slot == 0 ? (n.x_id == input && n.x_op == op) : (n.y_id == input && n.y_op == op);
+            INFO("cell " << l << " node " << node << " slot " << slot << " input " << input << " op " << op);
+            for (const auto& p : params) CHECK(p.grad().defined() == sampled);
+          }
+        }
+      }
+    }
+    const auto unused = arch.unused(reduce ? 1 : 0);
+    for (int id = 0; id < 7; ++id) {
+      const bool out = std::find(unused.begin(), unused.end(), id) != unused.end();
+      CHECK(model->final_weights[static_cast<std::size_t>(l * 7 + id)].grad().defined() == out);
+    }
+  }
+}
+
+TEST_CASE("drop-path keeps the expected fraction and follows the schedule", "[cifar][micro][drop_path]") {
+  enas::nn::MicroModelOptions o;
+  o.image.out_filters = 4;
+  o.num_layers = 6;
+  o.drop_path_keep = 0.6;
+  using Micro = enas::spaces::MicroEnas;
+  enas::nn::MicroFixedModel<Micro> model(
+      Micro::parse("0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1"), o);
+  // §5.6: k_l = 1 − (l + 1)/(L + 2)·(1 − 0.6), ramped by training progress.
+  CHECK(model->drop_path_keep(0, 1.0) == Approx(1.0 - 1.0 / 8.0 * 0.4));
+  CHECK(model->drop_path_keep(7, 1.0) == Approx(0.6));
+  CHECK(model->drop_path_keep(7, 0.5) == Approx(0.8));
+  CHECK(model->drop_path_keep(7, 0.0) == Approx(1.0));
+  CHECK(model->drop_path_keep(7, 2.0) == Approx(0.6));  // progress saturates at 1
+}
+
+TEST_CASE("the controller samples macro and micro architectures by its own probabilities", "[cifar][controller][statistics]") {
+  // Macro<3, two ops>: 2^3 op choices × 2^3 skip bits = 64 architectures.
+  using TinyMacro = enas::spaces::Macro<3, enas::ops::Conv<3>, enas::ops::MaxPool<3>>;
+  // Micro<1, two ops>: per cell 2 inputs × 2 ops × 2 × 2 = 16, two cells = 256 architectures.
+  using TinyMicro = enas::spaces::Micro<1, enas::ops::SepConv<3>, enas::ops::Identity>;
+  auto check_space = [](auto tag, int num_arcs, double critical) {
+    using Space = typename decltype(tag)::type;
+    at::manual_seed(4);
+    auto o = Space::controller_defaults();
+    o.lstm_size = 16;
+    o.init_range = 0.5;
+    enas::controllers::Lstm<Space> c(o, 9);
+    const int n = 40000;
+    const auto batch = c.sample(n);
+    std::map<std::vector<int>, int> counts;
+    for (std::int64_t k = 0; k < n; ++k) ++counts[batch.arc(k)];
+    // All architectures, as tokens, by counting up in the space's token ranges.
+    constexpr auto bounds = enas::token_bounds<Space::num_tokens>(Space::program);
+    std::vector<std::vector<int>> arcs;
+    std::vector<int> t(Space::num_tokens, 0);
+    for (;;) {
+      arcs.push_back(t);
+      int p = Space::num_tokens - 1;
+      while (p >= 0 && ++t[static_cast<std::size_t>(p)] == bounds[static_cast<std::size_t>(p)]) t[static_cast<std::size_t>(p--)] = 0;
+      if (p < 0) break;
+    }
+    REQUIRE(static_cast<int>(arcs.size()) == num_arcs);
+    auto tokens = at::empty({num_arcs, Space::num_tokens}, at::kLong);
+    for (int i = 0; i < num_arcs; ++i)
+      for (int j = 0; j < Space::num_tokens; ++j) tokens[i][j] = arcs[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
+    const auto probs = c.score(tokens).log_prob.exp();
+    CHECK(probs.sum().template item<double>() == Approx(1.0).epsilon(1e-4));
+    double chi = 0.0;
+    for (int i = 0; i < num_arcs; ++i) {
+      const double expected = n * probs[i].template item<double>();
+      const auto it = counts.find(arcs[static_cast<std::size_t>(i)]);
+      const double observed = it == counts.end() ? 0.0 : it->second;
+      chi += (observed - expected) * (observed - expected) / expected;
+    }
+    INFO("chi-square " << chi << " over " << num_arcs - 1 << " degrees of freedom");
+    CHECK(chi < critical);
+    // The host fast path draws what the tensor path draws.
+    for (int i = 0; i < 50; ++i) {
+      auto twin = c.generator().clone();
+      const auto host = c.net()->sample_on_host(c.generator());
+      at::NoGradGuard no_grad;
+      const auto tensor = c.net()->run(1, at::Tensor(), twin);
+      REQUIRE(at::equal(host.tokens, tensor.tokens));
+      CHECK(host.log_prob.template item<double>() == Approx(tensor.log_prob.template item<double>()).margin(1e-4));
+      CHECK(host.skip_penalty.template item<double>() == Approx(tensor.skip_penalty.template item<double>()).margin(1e-4));
+    }
+  };
+  check_space(enas::TypeTag<TinyMacro>{}, 64, 103.4);    // P(χ²₆₃ > 103.4) = 0.001
+  check_space(enas::TypeTag<TinyMicro>{}, 256, 330.5);   // P(χ²₂₅₅ > 330.5) = 0.001
+}
+
+TEST_CASE("the macro skip penalty is the KL of the true skip probability from the target", "[cifar][controller]") {
+  using TinyMacro = enas::spaces::Macro<3, enas::ops::Conv<3>, enas::ops::MaxPool<3>>;
+  auto o = TinyMacro::controller_defaults();
+  o.lstm_size = 8;
+  o.tanh_constant = 0;  // logits = q: P(skip) = σ(2q)
+  enas::controllers::Lstm<TinyMacro> c(o, 3);
+  const auto s = c.sample(1);
+  // Recompute with the same network: the penalty averages Σ_bits KL over layers 1 and 2.
+  const double penalty = s.skip_penalty[0].item<double>();
+  CHECK(penalty > 0.0);
+  CHECK(penalty < 2 * std::log(2.0 / 0.4));  // bounded by the KL of certain skips, two bits at most
+}
+
+TEST_CASE("a micro cell pair and a macro network train on real CIFAR-10 images", "[cifar][search][slow]") {
+  const auto dir = enas::test::real_data_dir("cifar-10-batches-bin", enas::data::cifar10_train_files());
+  if (dir.empty()) {
+    WARN("skipped: CIFAR-10 not found (data/cifar-10-batches-bin, $ENAS_DATA_DIR or ../shared/data)");
+    return;
+  }
+  auto data = enas::data::load_cifar10(dir, enas::data::Cifar10Split::kHoldOutValidation);
+  // A slice of the real images: 10 batches of 32 per epoch, 256 validation and test images.
+  data.train.images = xt::view(data.train.images, xt::range(0, 320));
+  data.train.labels = xt::view(data.train.labels, xt::range(0, 320));
+  data.valid.images = xt::view(data.valid.images, xt::range(0, 256));
+  data.valid.labels = xt::view(data.valid.labels, xt::range(0, 256));
+  data.test.images = xt::view(data.test.images, xt::range(0, 256));
+  data.test.labels = xt::view(data.test.labels, xt::range(0, 256));
+  const auto out = std::filesystem::temp_directory_path() / ("enas_test_cifar_" + std::to_string(::getpid()));
+
+  SECTION("micro search") {
+    using Micro = enas::spaces::MicroEnas;
+    auto o = enas::train::ImageOptions::micro_search_defaults();
+    o.batch_size = 32;
+    o.out_filters = 4;
+    o.num_layers = 3;
+    o.num_epochs = 2;
+    o.max_steps = 10;
+    o.log_every = 5;
+    auto co = Micro::controller_defaults();
+    co.train_steps = 2;
+    co.num_aggregate = 3;
+    enas::io::RunLog log(out / "micro", false);
+    enas::Supernet<Micro> net(o, co, data, at::Device("cpu"), 1);
+    net.search(log);
+    CHECK(net.step() == 10);
+    CHECK(net.controller_updates() == 2);
+    const auto best = net.derive(5);
+    REQUIRE(best.size() == 5);
+    CHECK(best.front().score >= best.back().score);
+    CHECK_NOTHROW(Micro::parse(Micro::format(best.front().arch)));
+    CHECK(best.front().score >= 0.0);
+    CHECK(best.front().score <= 1.0);
+  }
+  SECTION("macro search") {
+    using Macro = enas::spaces::MacroOf<6>;
+    auto o = enas::train::ImageOptions::macro_search_defaults();
+    o.batch_size = 32;
+    o.out_filters = 4;
+    o.num_epochs = 2;
+    o.max_steps = 10;
+    o.log_every = 5;
+    auto co = Macro::controller_defaults();
+    co.train_steps = 2;
+    co.num_aggregate = 3;
+    enas::io::RunLog log(out / "macro", false);
+    enas::Supernet<Macro> net(o, co, data, at::Device("cpu"), 2);
+    net.search(log);
+    CHECK(net.controller_updates() == 2);
+    const auto best = net.derive(5);
+    CHECK_NOTHROW(Macro::parse(Macro::format(best.front().arch)));
+  }
+  SECTION("micro final training lowers the loss") {
+    using Micro = enas::spaces::MicroEnas;
+    auto o = enas::train::ImageOptions::micro_final_defaults();
+    o.batch_size = 32;
+    o.out_filters = 8;
+    o.num_layers = 3;
+    o.num_epochs = 4;
+    o.lr_max = 0.05;
+    enas::FinalTraining<Micro> run(
+        Micro::parse("0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1"), o, data,
+        at::Device("cpu"), 3);
+    double first = 0.0, last = 0.0;
+    for (int s = 0; s < 40; ++s) {
+      const double loss = run.train_step().loss.item<double>();
+      if (s < 5) first += loss / 5;
+      if (s >= 35) last += loss / 5;
+    }
+    INFO("loss " << first << " -> " << last);
+    CHECK(last < first);
+  }
+  std::filesystem::remove_all(out);
+}
