@@ -15,7 +15,6 @@ const char* kPublished =
 int main(int argc, char** argv) {
   CLI::App app{"cifar10_macro_final: train a fixed macro architecture on CIFAR-10", "cifar10_macro_final"};
   program::Common common;
-  common.reset_output_dir = true;
   auto options = enas::train::ImageOptions::macro_final_defaults();
   program::CifarFlags flags;
   flags.num_branches = 4;

@@ -5,7 +5,6 @@
 int main(int argc, char** argv) {
   CLI::App app{"cifar10_macro_search: ENAS macro-space search on CIFAR-10", "cifar10_macro_search"};
   program::Common common;
-  common.reset_output_dir = true;  // as the reference's script
   auto options = enas::train::ImageOptions::macro_search_defaults();
   auto controller = enas::spaces::MacroEnas::controller_defaults();
   program::CifarFlags flags;

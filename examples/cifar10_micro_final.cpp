@@ -10,7 +10,6 @@ using Space = enas::spaces::MicroEnas;
 int main(int argc, char** argv) {
   CLI::App app{"cifar10_micro_final: train fixed cells on CIFAR-10", "cifar10_micro_final"};
   program::Common common;
-  common.reset_output_dir = true;
   auto options = enas::train::ImageOptions::micro_final_defaults();
   program::CifarFlags flags;
   flags.num_branches = Space::num_ops;

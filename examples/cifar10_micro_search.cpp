@@ -9,7 +9,6 @@ using Space = enas::spaces::MicroEnas;
 int main(int argc, char** argv) {
   CLI::App app{"cifar10_micro_search: ENAS cell search on CIFAR-10", "cifar10_micro_search"};
   program::Common common;
-  common.reset_output_dir = true;
   auto options = enas::train::ImageOptions::micro_search_defaults();
   auto controller = Space::controller_defaults();
   program::CifarFlags flags;

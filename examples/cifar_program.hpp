@@ -89,7 +89,11 @@ void run_search(const Common& common, const enas::train::ImageOptions& options,
   log.line(fmt::format("device={} threads={} batches_per_epoch={}", device.str(), common.threads,
                        net.task().batches_per_epoch()));
   if (options.max_steps == 0) return;
-  net.search(log);
+  auto config = run_config(app.get_name(), Space::name, common, enas::io::to_json(options));
+  config["layers"] = options.num_layers;
+  config["controller"] = enas::io::to_json(controller_options);
+  config["search_for"] = Controller::is_trainable ? "enas" : "random";
+  train_with_checkpoints(net, dir, config, log, [&](const enas::RunHooks& hooks) { return net.search(log, hooks); });
   log.line(fmt::format("Deriving: {} sampled architectures scored on one validation minibatch", options.derive_samples));
   const auto ranked = net.derive(options.derive_samples);
   for (std::size_t i = 0; i < std::min<std::size_t>(5, ranked.size()); ++i) {
@@ -99,6 +103,10 @@ void run_search(const Common& common, const enas::train::ImageOptions& options,
   std::ofstream(dir / "best_arc.txt") << best << '\n';
   log.record({{"event", "best_arc"}, {"arc", best}});
   log.line("best_arc=" + best);
+  if (common.plot) {
+    draw_arch<Space>(ranked.front().arch, dir / "best_arc", log);
+    plot_curves(dir, log);
+  }
 }
 
 /// Final training of one architecture.
@@ -116,7 +124,10 @@ void run_final(const Common& common, const enas::train::ImageOptions& options, c
   log.line(fmt::format("device={} threads={} batches_per_epoch={}", device.str(), common.threads,
                        run.task().batches_per_epoch()));
   if (options.max_steps == 0) return;
-  run.run(log);
+  auto config = run_config(app.get_name(), Space::name, common, enas::io::to_json(options));
+  config["arc"] = Space::format(arch);
+  train_with_checkpoints(run, dir, config, log, [&](const enas::RunHooks& hooks) { return run.run(log, hooks); });
+  if (common.plot) plot_curves(dir, log);
 }
 
 /// Calls f(std::integral_constant<int, L>{}) for the macro depths the programs are built for.

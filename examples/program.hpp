@@ -29,9 +29,12 @@ struct Common {
   std::string device = enas::default_device_name();
   std::uint64_t seed = 0;
   int threads = enas::hardware_threads();
+  bool plot = true;
 };
 
 inline void add_common(CLI::App& app, Common& c, std::int64_t& max_steps, std::int64_t& log_every) {
+  // A flag given twice takes its last value, so that the scripts' extra arguments override theirs.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--data_path", c.data_path, "folder of the data set (default: data/, $ENAS_DATA_DIR, ../shared/data)");
   app.add_option("--output_dir", c.output_dir, "where logs, metrics and checkpoints go")->capture_default_str();
   app.add_flag("--reset_output_dir,!--noreset_output_dir", c.reset_output_dir,
@@ -39,6 +42,8 @@ inline void add_common(CLI::App& app, Common& c, std::int64_t& max_steps, std::i
   app.add_option("--device", c.device, "cpu or cuda (default: cuda when a GPU is usable)")->capture_default_str();
   app.add_option("--seed", c.seed, "seed of every random generator")->capture_default_str();
   app.add_option("--threads", c.threads, "LibTorch intra-op threads")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_flag("--plot,!--noplot", c.plot, "draw the training curves (gnuplot) and the derived cell (graphviz) at the end")
+      ->capture_default_str();
   app.add_option("--max_steps", max_steps, "stop after N child steps; 0 = build, print the configuration, exit; -1 = no limit")
       ->capture_default_str();
   app.add_option("--log_every", log_every, "log every N steps")->capture_default_str()->check(CLI::PositiveNumber);
@@ -125,16 +130,70 @@ inline at::Device setup_runtime(const Common& c) {
   return enas::parse_device(c.device);
 }
 
+/// Writes `<dir>/plots/` from metrics.jsonl (gnuplot); a problem is reported, never fatal.
+inline void plot_curves(const std::filesystem::path& dir, enas::io::RunLog& log) {
+  try {
+    const auto written = enas::io::plot_run(dir);
+    if (!written.files.empty()) log.line(fmt::format("plots: {}", (dir / "plots").string()));
+    if (!written.message.empty()) log.line(written.message);
+  } catch (const enas::Error& e) {
+    log.line(fmt::format("warning: no plots: {}", e.what()));
+  }
+}
+
+/// Draws an architecture as <out>.dot (and .png/.svg with graphviz); a problem is reported.
+template <class Space>
+void draw_arch(const typename Space::Arch& arch, const std::filesystem::path& out, enas::io::RunLog& log) {
+  try {
+    const auto written = enas::io::render_dot(enas::io::to_dot<Space>(arch), out);
+    for (const auto& f : written.files) log.line(fmt::format("picture: {}", f.string()));
+    if (!written.message.empty()) log.line(written.message);
+  } catch (const enas::Error& e) {
+    log.line(fmt::format("warning: no picture: {}", e.what()));
+  }
+}
+
+/// Thrown when a run stopped on SIGINT/SIGTERM after writing its checkpoint.
+struct Stopped {
+  std::string message;
+};
+
+/// Resumes `run` from --output_dir when it holds a checkpoint (unless --reset_output_dir), runs
+/// `train(hooks)`, checkpoints at every epoch end and when stopped by a signal (then throws
+/// Stopped), and once more at the end.
+template <class Run, class Train>
+void train_with_checkpoints(Run& run, const std::filesystem::path& dir, const nlohmann::json& config,
+                            enas::io::RunLog& log, Train&& train) {
+  enas::Checkpointing<Run> checkpoints(run, dir, config, log);
+  checkpoints.resume();
+  if (train(checkpoints.hooks()) == enas::RunStatus::kStopped) {
+    const auto file = checkpoints.save();
+    throw Stopped{fmt::format("stopped at step {}; checkpoint {} written; run the same command to resume", run.step(),
+                              file.string())};
+  }
+  checkpoints.save();
+}
+
+/// The configuration a checkpoint records (everything but run control and paths).
+inline nlohmann::json run_config(const std::string& program, std::string_view space, const Common& c,
+                                 nlohmann::json options) {
+  return {{"program", program}, {"space", std::string(space)}, {"seed", c.seed}, {"options", std::move(options)}};
+}
+
 /// Parses flags and runs `body`, turning every error into one line on stderr and exit code 1
-/// (flag errors: CLI11's message and exit code).
+/// (flag errors: CLI11's message and exit code; a signal stop: exit code 130).
 inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  enas::install_stop_handlers();
   try {
     body();
+  } catch (const Stopped& s) {
+    fmt::print(stderr, "{}: {}\n", app.get_name(), s.message);
+    return 130;
   } catch (const enas::Error& e) {
     fmt::print(stderr, "{}: error: {}\n", app.get_name(), e.what());
     return 1;

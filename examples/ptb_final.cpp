@@ -9,7 +9,6 @@ using Space = enas::spaces::PtbEnas;
 int main(int argc, char** argv) {
   CLI::App app{"ptb_final: train a fixed recurrent cell on Penn Treebank", "ptb_final"};
   program::Common common;
-  common.reset_output_dir = true;  // as scripts/ptb_final.sh
   auto options = enas::train::LmOptions::final_defaults();
   std::string fixed_arc = "0 0 0 1 1 2 1 2 0 2 0 5 1 1 0 6 1 8 1 8 1 8 1";
   program::add_common(app, common, options.max_steps, options.log_every);
@@ -32,6 +31,9 @@ int main(int argc, char** argv) {
     log.line(fmt::format("device={} threads={} batches_per_epoch={}", device.str(), common.threads,
                          run.task().batches_per_epoch()));
     if (options.max_steps == 0) return;
-    run.run(log);
+    auto config = program::run_config("ptb_final", Space::name, common, enas::io::to_json(options));
+    config["arc"] = Space::format(arch);
+    program::train_with_checkpoints(run, dir, config, log, [&](const enas::RunHooks& hooks) { return run.run(log, hooks); });
+    if (common.plot) program::plot_curves(dir, log);
   });
 }

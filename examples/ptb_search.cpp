@@ -20,12 +20,16 @@ void search(const program::Common& common, const enas::train::LmOptions& options
   const auto corpus = enas::data::load_ptb(data_dir);
   log.line(fmt::format("data_path={} train_size={} valid_size={} test_size={} vocab={}", data_dir.string(),
                        corpus.train.size(), corpus.valid.size(), corpus.test.size(), corpus.vocab_size()));
-  enas::Supernet<Space, Controller> net(options, controller_options, corpus, device, common.seed);
+  using Net = enas::Supernet<Space, Controller>;
+  Net net(options, controller_options, corpus, device, common.seed);
   log.line(fmt::format("params={}", net.task().num_parameters()));
   log.line(fmt::format("device={} threads={} batches_per_epoch={}", device.str(), common.threads,
                        net.task().batches_per_epoch()));
   if (options.max_steps == 0) return;
-  net.search(log);
+  auto config = program::run_config("ptb_search", Space::name, common, enas::io::to_json(options));
+  config["controller"] = enas::io::to_json(controller_options);
+  config["search_for"] = Controller::is_trainable ? "enas" : "random";
+  program::train_with_checkpoints(net, dir, config, log, [&](const enas::RunHooks& hooks) { return net.search(log, hooks); });
   log.line(fmt::format("Deriving: {} sampled cells scored on one validation window", options.derive_samples));
   const auto ranked = net.derive(options.derive_samples);
   for (std::size_t i = 0; i < std::min<std::size_t>(5, ranked.size()); ++i) {
@@ -35,6 +39,10 @@ void search(const program::Common& common, const enas::train::LmOptions& options
   std::ofstream(dir / "best_arc.txt") << best << '\n';
   log.record({{"event", "best_arc"}, {"arc", best}});
   log.line("best_arc=" + best);
+  if (common.plot) {
+    program::draw_arch<Space>(ranked.front().arch, dir / "best_arc", log);
+    program::plot_curves(dir, log);
+  }
 }
 
 }  // namespace

@@ -18,7 +18,8 @@ normalize() {
   echo "Flag names and defaults follow the reference's scripts (enas-reference.md §2); every program"
   echo "also prints its whole configuration and a \`params=<N>\` line when it starts. \`--max_steps 0\`"
   echo "builds the model, prints the configuration and exits."
-  for program in ptb_search ptb_final enas_bench; do
+  for program in ptb_search ptb_final cifar10_macro_search cifar10_macro_final cifar10_micro_search \
+                 cifar10_micro_final enas_bench enas_draw enas_plot; do
     [ -x "$bin/$program" ] || continue
     echo
     echo "## $program"

@@ -2,6 +2,8 @@
 # ENAS search for a PTB cell with the hyper-parameters of the reference's scripts/ptb_search.sh
 # (these are also the program's defaults; they are spelled out here for reference). Extra flags
 # are passed on, e.g. --device cuda or --output_dir.
+# Rerunning the same command resumes from the newest checkpoint in --output_dir; add
+# --reset_output_dir to start afresh (the reference scripts reset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec "${ENAS_BUILD_DIR:-build}/examples/ptb_search" \

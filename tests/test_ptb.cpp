@@ -211,7 +211,9 @@ TEST_CASE("a tiny search runs end to end and derives a valid architecture", "[pt
   enas::io::RunLog log(dir, /*echo=*/false);
   enas::Supernet<PtbEnas> net(o, co, *corpus, at::Device("cpu"), 3);
   int epochs = 0;
-  net.search(log, [&](std::int64_t) { ++epochs; });
+  enas::RunHooks hooks;
+  hooks.on_epoch_end = [&](std::int64_t) { ++epochs; };
+  net.search(log, hooks);
   CHECK(epochs == 1);
   CHECK(net.step() == 53);
   CHECK(net.controller_updates() == 3);

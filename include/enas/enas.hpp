@@ -13,8 +13,11 @@
 #include "enas/io.hpp"
 #include "enas/train.hpp"
 #include "enas/util/runtime.hpp"
+#include "enas/util/stop.hpp"
 
+#include "enas/checkpointing.hpp"
 #include "enas/final_training.hpp"
+#include "enas/run_hooks.hpp"
 #include "enas/supernet.hpp"
 
 #endif  // ENAS_ENAS_HPP

@@ -6,13 +6,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
 
 #include "enas/core/concepts.hpp"
 #include "enas/core/error.hpp"
+#include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
+#include "enas/run_hooks.hpp"
 #include "enas/train/task_for.hpp"
 
 namespace enas {
@@ -30,7 +33,6 @@ class FinalTraining {
   using Task = typename train::TaskFor<Space>::Final;
   using Options = typename Task::Options;
   using Data = typename Task::Data;
-  using EpochHook = std::function<void(std::int64_t epoch)>;
 
   FinalTraining(const Arch& arch, const Options& options, const Data& data, const at::Device& device,
                 std::uint64_t seed = 0)
@@ -38,12 +40,17 @@ class FinalTraining {
 
   train::StepResult train_step() { return task_.train_step(step_++); }
 
-  void run(io::RunLog& log, const EpochHook& on_epoch_end = {}) {
+  /// Trains until num_epochs (or max_steps), continuing from step() (a resumed run). Returns
+  /// kStopped when hooks.should_stop asked to stop after a step.
+  RunStatus run(io::RunLog& log, const RunHooks& hooks = {}) {
     const auto per_epoch = task_.batches_per_epoch();
-    task_.reset_epoch_stats();
-    bool finished = options_.num_epochs == 0;
+    if (step_ % per_epoch == 0) task_.reset_epoch_stats();
+    bool finished = options_.num_epochs == 0 || step_ / per_epoch >= options_.num_epochs;
+    io::Progress progress("train", target_steps(per_epoch), Task::progress_unit, task_.units_per_step());
+    io::ProgressGuard show(log, progress);
     while (!finished) {
       const auto r = train_step();
+      progress.tick(step_);
       const auto epoch = step_ / per_epoch;
       if (step_ % options_.log_every == 0) {
         io::ChildEvent e;
@@ -67,14 +74,32 @@ class FinalTraining {
         task_.epoch_evaluation(log, epoch, step_);
         task_.reset_states();
         task_.reset_epoch_stats();
-        if (on_epoch_end) on_epoch_end(epoch);
+        if (hooks.on_epoch_end) hooks.on_epoch_end(epoch);
       }
       if (epoch >= options_.num_epochs) {
         task_.final_evaluation(log, epoch, step_);
         finished = true;
       }
       if (options_.max_steps > 0 && step_ >= options_.max_steps) finished = true;
+      if (!finished && hooks.should_stop && hooks.should_stop()) return RunStatus::kStopped;
     }
+    return RunStatus::kFinished;
+  }
+
+  /// Everything a resumed run needs: the step, model, optimizer, data position, generators.
+  void save(io::OutputArchive& a) const {
+    io::write_int(a, "step", step_);
+    io::OutputArchive task;
+    task_.save(task);
+    a.write("task", task);
+    io::write_generators(a, task_.device());
+  }
+  void load(io::InputArchive& a) {
+    step_ = io::read_int(a, "step");
+    io::InputArchive task;
+    if (!a.try_read("task", task)) throw CheckpointError("checkpoint lacks the task state (not a final-training checkpoint?)");
+    task_.load(task);
+    io::read_generators(a, task_.device());
   }
 
   Task& task() { return task_; }
@@ -83,6 +108,12 @@ class FinalTraining {
   void set_step(std::int64_t step) { step_ = step; }
 
  private:
+  /// Steps the loop will run in all: num_epochs of steps, or max_steps when smaller.
+  std::int64_t target_steps(std::int64_t per_epoch) const {
+    const auto all = options_.num_epochs * per_epoch;
+    return options_.max_steps > 0 ? std::min(all, options_.max_steps) : all;
+  }
+
   Options options_;
   Task task_;
   std::int64_t step_ = 0;

@@ -1,8 +1,15 @@
 /// @file
-/// @brief Logs, metrics and the xtensor bridge.
+/// @brief Logs, metrics, progress lines, architecture pictures, training curves and the xtensor
+/// bridge.
 #ifndef ENAS_IO_HPP
 #define ENAS_IO_HPP
 
+#include "enas/io/checkpoint.hpp"
+#include "enas/io/config_json.hpp"
+#include "enas/io/dot.hpp"
+#include "enas/io/external_tool.hpp"
+#include "enas/io/plot.hpp"
+#include "enas/io/progress.hpp"
 #include "enas/io/run_log.hpp"
 #include "enas/io/xtensor.hpp"
 

@@ -19,7 +19,9 @@
 #include "enas/core/arc.hpp"
 #include "enas/core/concepts.hpp"
 #include "enas/core/error.hpp"
+#include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
+#include "enas/run_hooks.hpp"
 #include "enas/train/task_for.hpp"
 
 namespace enas {
@@ -52,8 +54,6 @@ class Supernet {
   using Options = typename Task::Options;
   using Data = typename Task::Data;
 
-  /// Called at the end of every epoch (after the controller phase and evaluation).
-  using EpochHook = std::function<void(std::int64_t epoch)>;
 
   Supernet(const Options& options, const ControllerOptions& controller_options, const Data& data,
            const at::Device& device, std::uint64_t seed = 0)
@@ -133,14 +133,18 @@ class Supernet {
   }
 
   /// The ENAS loop until num_epochs (or max_steps): shared-weight steps; at each evaluation
-  /// epoch a controller phase, ten sampled architectures, and the validation metric.
-  void search(io::RunLog& log, const EpochHook& on_epoch_end = {}) {
+  /// epoch a controller phase, ten sampled architectures, and the validation metric. Continues from
+  /// step() (a resumed run). Returns kStopped when hooks.should_stop asked to stop after a step.
+  RunStatus search(io::RunLog& log, const RunHooks& hooks = {}) {
     const auto per_epoch = task_.batches_per_epoch();
     const auto sampler = [this] { return sample(); };
-    task_.reset_epoch_stats();
-    bool finished = options_.num_epochs == 0;
+    if (step_ % per_epoch == 0) task_.reset_epoch_stats();
+    bool finished = options_.num_epochs == 0 || step_ / per_epoch >= options_.num_epochs;
+    io::Progress progress("search", target_steps(per_epoch), Task::progress_unit, task_.units_per_step());
+    io::ProgressGuard show(log, progress);
     while (!finished) {
       const auto r = train_step();
+      progress.tick(step_);
       const auto epoch = step_ / per_epoch;
       if (step_ % options_.log_every == 0) log_step(log, r, epoch);
       if (step_ % (per_epoch * options_.eval_every_epochs) == 0) {
@@ -156,14 +160,40 @@ class Supernet {
         task_.epoch_evaluation(log, epoch, step_, sampler);
         task_.reset_states();
         task_.reset_epoch_stats();
-        if (on_epoch_end) on_epoch_end(epoch);
+        if (hooks.on_epoch_end) hooks.on_epoch_end(epoch);
       }
       if (epoch >= options_.num_epochs) {
         task_.final_evaluation(log, epoch, step_, sampler);
         finished = true;
       }
       if (options_.max_steps > 0 && step_ >= options_.max_steps) finished = true;
+      if (!finished && hooks.should_stop && hooks.should_stop()) return RunStatus::kStopped;
     }
+    return RunStatus::kFinished;
+  }
+
+  /// Everything a resumed run needs (docs/checkpoints.md): counters, shared model, child
+  /// optimizer, data position, controller, and the generators of LibTorch.
+  void save(io::OutputArchive& a) const {
+    io::write_int(a, "step", step_);
+    io::write_int(a, "controller_updates", controller_updates_);
+    io::OutputArchive task, controller;
+    task_.save(task);
+    controller_.save(controller);
+    a.write("task", task);
+    a.write("controller", controller);
+    io::write_generators(a, task_.device());
+  }
+  void load(io::InputArchive& a) {
+    step_ = io::read_int(a, "step");
+    controller_updates_ = io::read_int(a, "controller_updates");
+    io::InputArchive task, controller;
+    if (!a.try_read("task", task) || !a.try_read("controller", controller)) {
+      throw CheckpointError("checkpoint lacks the task or controller state (not a search checkpoint?)");
+    }
+    task_.load(task);
+    controller_.load(controller);
+    io::read_generators(a, task_.device());
   }
 
   Task& task() { return task_; }
@@ -176,6 +206,12 @@ class Supernet {
   const Options& options() const { return options_; }
 
  private:
+  /// Steps the loop will run in all: num_epochs of steps, or max_steps when smaller.
+  std::int64_t target_steps(std::int64_t per_epoch) const {
+    const auto all = options_.num_epochs * per_epoch;
+    return options_.max_steps > 0 ? std::min(all, options_.max_steps) : all;
+  }
+
   void log_step(io::RunLog& log, const train::StepResult& r, std::int64_t epoch) {
     io::ChildEvent e;
     e.epoch = epoch;

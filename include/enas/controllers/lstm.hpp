@@ -22,6 +22,7 @@
 #include "enas/core/controller_options.hpp"
 #include "enas/core/controller_program.hpp"
 #include "enas/core/error.hpp"
+#include "enas/io/checkpoint.hpp"
 #include "enas/train/tf_adam.hpp"
 
 namespace enas::controllers {
@@ -141,6 +142,25 @@ class Lstm {
 
   double baseline() const { return baseline_; }
   void set_baseline(double b) { baseline_ = b; }
+
+  /// Everything a resumed run needs: weights, Adam state, baseline, generator.
+  void save(io::OutputArchive& a) const {
+    io::write_module(a, "net", *net_);
+    io::OutputArchive adam;
+    optimizer_.save(adam);
+    a.write("adam", adam);
+    io::write_double(a, "baseline", baseline_);
+    io::write_generator(a, "generator", generator_);
+  }
+  void load(io::InputArchive& a) {
+    io::read_module(a, "net", *net_);
+    io::InputArchive adam;
+    if (!a.try_read("adam", adam)) throw CheckpointError("checkpoint lacks the controller's optimizer state");
+    optimizer_.load(adam);
+    baseline_ = io::read_double(a, "baseline");
+    io::read_generator(a, "generator", generator_);
+  }
+
   LstmNet<Space>& net() { return net_; }
   const LstmNet<Space>& net() const { return net_; }
   train::TfAdam& optimizer() { return optimizer_; }

@@ -16,6 +16,7 @@
 #include "enas/core/controller_options.hpp"
 #include "enas/core/controller_program.hpp"
 #include "enas/core/error.hpp"
+#include "enas/io/checkpoint.hpp"
 
 namespace enas::controllers {
 
@@ -71,6 +72,15 @@ class Random {
 
   double baseline() const { return baseline_; }
   void set_baseline(double b) { baseline_ = b; }
+
+  void save(io::OutputArchive& a) const {
+    io::write_double(a, "baseline", baseline_);
+    io::write_generator(a, "generator", generator_);
+  }
+  void load(io::InputArchive& a) {
+    baseline_ = io::read_double(a, "baseline");
+    io::read_generator(a, "generator", generator_);
+  }
   at::Generator& generator() { return generator_; }
   const ControllerOptions& options() const { return options_; }
 

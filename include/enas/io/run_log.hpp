@@ -16,6 +16,7 @@
 #include <string>
 
 #include "enas/core/error.hpp"
+#include "enas/io/progress.hpp"
 
 namespace enas::io {
 
@@ -73,8 +74,12 @@ class RunLog {
   }
   void set_minutes_offset(double minutes) { offset_minutes_ = minutes; }
 
+  /// Shows `progress` (or nothing) on the terminal below the log; log lines erase it first.
+  void set_progress(Progress* progress) { progress_ = progress; }
+
   /// A free-form line (configuration, section headers).
   void line(const std::string& text) {
+    if (progress_ != nullptr) progress_->clear();
     if (echo_) {
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fputc('\n', stdout);
@@ -142,6 +147,23 @@ class RunLog {
   double offset_minutes_ = 0.0;
   std::ofstream stdout_;
   std::ofstream metrics_;
+  Progress* progress_ = nullptr;
+};
+
+/// Shows a Progress below a RunLog for the lifetime of the guard, then closes it.
+class ProgressGuard {
+ public:
+  ProgressGuard(RunLog& log, Progress& progress) : log_(log), progress_(progress) { log_.set_progress(&progress_); }
+  ~ProgressGuard() {
+    log_.set_progress(nullptr);
+    progress_.finish();
+  }
+  ProgressGuard(const ProgressGuard&) = delete;
+  ProgressGuard& operator=(const ProgressGuard&) = delete;
+
+ private:
+  RunLog& log_;
+  Progress& progress_;
 };
 
 }  // namespace enas::io

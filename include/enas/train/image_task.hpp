@@ -16,6 +16,7 @@
 
 #include "enas/core/error.hpp"
 #include "enas/data/cifar10.hpp"
+#include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
 #include "enas/nn/macro_models.hpp"
 #include "enas/nn/micro_models.hpp"
@@ -73,6 +74,7 @@ class ImageTaskBase {
   static constexpr const char* valid_metric = "valid_acc";
   static constexpr const char* test_metric = "test_acc";
   static constexpr io::LogStyle log_style = io::LogStyle::kCifar;
+  static constexpr const char* progress_unit = "images";
 
   ImageTaskBase(const ImageOptions& options, const data::Cifar10Data& data, const at::Device& device, std::uint64_t seed)
       : options_((options.validate(), options)),
@@ -85,6 +87,8 @@ class ImageTaskBase {
   }
 
   std::int64_t batches_per_epoch() const { return train_.batches_per_epoch(); }
+  /// Images a training step processes.
+  std::int64_t units_per_step() const { return options_.batch_size; }
   const ImageOptions& options() const { return options_; }
   const at::Device& device() const { return device_; }
   /// Cosine with restarts, evaluated per epoch (§7).
@@ -107,6 +111,37 @@ class ImageTaskBase {
   data::CifarBatches& train_batches() { return train_; }
 
  protected:
+  /// The batchers' positions and engines, and the optimizer's momentum.
+  void save_base(io::OutputArchive& a, const std::vector<at::Tensor>& params) const {
+    auto batcher = [&](const std::string& key, const data::CifarBatches& b) {
+      const auto st = b.state();
+      io::write_string(a, key + "_rng", st.rng);
+      io::write_int(a, key + "_epoch_seed", static_cast<std::int64_t>(st.epoch_seed));
+      io::write_int(a, key + "_position", st.position);
+    };
+    batcher("train", train_);
+    if (valid_) batcher("valid", *valid_);
+    if (test_) batcher("test", *test_);
+    io::OutputArchive sgd;
+    sgd_.save(sgd, params);
+    a.write("sgd", sgd);
+  }
+  void load_base(io::InputArchive& a, const std::vector<at::Tensor>& params) {
+    auto batcher = [&](const std::string& key, data::CifarBatches& b) {
+      data::CifarBatchesState st;
+      st.rng = io::read_string(a, key + "_rng");
+      st.epoch_seed = static_cast<std::uint64_t>(io::read_int(a, key + "_epoch_seed"));
+      st.position = io::read_int(a, key + "_position");
+      b.set_state(st);
+    };
+    batcher("train", train_);
+    if (valid_) batcher("valid", *valid_);
+    if (test_) batcher("test", *test_);
+    io::InputArchive sgd;
+    if (!a.try_read("sgd", sgd)) throw CheckpointError("checkpoint lacks the child optimizer state");
+    sgd_.load(sgd, params);
+  }
+
   /// Images in the layout the networks run in (nn::to_channels_last).
   at::Tensor layout(const at::Tensor& images) const {
     return options_.channels_last ? images.contiguous(at::MemoryFormat::ChannelsLast) : images;
@@ -181,6 +216,15 @@ class ImageSearchTask : public ImageTaskBase {
   Model& model() { return model_; }
   std::int64_t num_parameters() const { return nn::count_parameters(*model_); }
 
+  void save(io::OutputArchive& a) const {
+    io::write_module(a, "model", *model_);
+    save_base(a, params_);
+  }
+  void load(io::InputArchive& a) {
+    io::read_module(a, "model", *model_);
+    load_base(a, params_);
+  }
+
   /// One step of the shared weights on the next augmented training batch with `arch`: only the
   /// sampled path is computed, so only its weights get gradients and updates.
   StepResult train_step(const Arch& arch, std::int64_t step) {
@@ -246,6 +290,15 @@ class ImageFinalTask : public ImageTaskBase {
 
   Model& model() { return model_; }
   std::int64_t num_parameters() const { return nn::count_parameters(*model_); }
+
+  void save(io::OutputArchive& a) const {
+    io::write_module(a, "model", *model_);
+    save_base(a, params_);
+  }
+  void load(io::InputArchive& a) {
+    io::read_module(a, "model", *model_);
+    load_base(a, params_);
+  }
 
   StepResult train_step(std::int64_t step) {
     const auto batch = train_.next_batch();

@@ -17,6 +17,7 @@
 
 #include "enas/core/error.hpp"
 #include "enas/data/ptb.hpp"
+#include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
 #include "enas/io/xtensor.hpp"
 #include "enas/nn/ptb_models.hpp"
@@ -39,6 +40,7 @@ class LmTaskBase {
   static constexpr const char* valid_metric = "valid_ppl";
   static constexpr const char* test_metric = "test_ppl";
   static constexpr io::LogStyle log_style = io::LogStyle::kPtb;
+  static constexpr const char* progress_unit = "words";
 
   LmTaskBase(const LmOptions& options, const data::PtbCorpus& corpus, const at::Device& device, std::uint64_t seed)
       : options_((options.validate(), options)),
@@ -56,6 +58,8 @@ class LmTaskBase {
   }
 
   std::int64_t batches_per_epoch() const { return train_.num_batches(); }
+  /// Words a training step processes.
+  std::int64_t units_per_step() const { return options_.batch_size * options_.bptt; }
   const LmOptions& options() const { return options_; }
   const at::Device& device() const { return device_; }
   double lr_at(std::int64_t step) const { return schedule_.at(step); }
@@ -84,6 +88,34 @@ class LmTaskBase {
   Sgd& optimizer() { return sgd_; }
   std::mt19937_64& rng() { return rng_; }
   at::Tensor& state() { return state_; }
+
+ protected:
+  /// The task's own state besides the model: carried state, epoch statistics, best validation,
+  /// the host engine of the reward windows, the optimizer.
+  void save_base(io::OutputArchive& a, const std::vector<at::Tensor>& params) const {
+    io::write_tensor(a, "state", state_);
+    io::write_tensor(a, "train_ce", train_ce_.defined() ? train_ce_ : at::zeros({}, at::kDouble));
+    io::write_int(a, "batches", batches_);
+    io::write_double(a, "best_valid", best_valid_);
+    io::write_engine(a, "rng", rng_);
+    io::OutputArchive sgd;
+    sgd_.save(sgd, params);
+    a.write("sgd", sgd);
+  }
+  void load_base(io::InputArchive& a, const std::vector<at::Tensor>& params) {
+    const auto state = io::read_tensor(a, "state");
+    if (state.sizes() != state_.sizes()) throw CheckpointError("checkpoint carries a state of another batch or hidden size");
+    state_.copy_(state);
+    train_ce_ = io::read_tensor(a, "train_ce").to(device_);
+    batches_ = io::read_int(a, "batches");
+    best_valid_ = io::read_double(a, "best_valid");
+    io::read_engine(a, "rng", rng_);
+    io::InputArchive sgd;
+    if (!a.try_read("sgd", sgd)) throw CheckpointError("checkpoint lacks the child optimizer state");
+    sgd_.load(sgd, params);
+  }
+
+ public:
 
  protected:
   /// The model options the LmOptions describe.
@@ -181,6 +213,15 @@ class LmSearchTask : public LmTaskBase {
   Model& model() { return model_; }
   std::int64_t num_parameters() const { return count(model_->parameters()); }
 
+  void save(io::OutputArchive& a) const {
+    io::write_module(a, "model", *model_);
+    save_base(a, model_->parameters());
+  }
+  void load(io::InputArchive& a) {
+    io::read_module(a, "model", *model_);
+    load_base(a, model_->parameters());
+  }
+
   /// One SGD step of the shared weights on the next training window with `arch`; only the
   /// weights of `arch` receive gradients and updates.
   StepResult train_step(const Arch& arch, std::int64_t step) {
@@ -272,6 +313,15 @@ class LmFinalTask : public LmTaskBase {
     std::int64_t n = 0;
     for (const auto& p : params_) n += p.numel();
     return n;
+  }
+
+  void save(io::OutputArchive& a) const {
+    io::write_module(a, "model", *model_);
+    save_base(a, params_);
+  }
+  void load(io::InputArchive& a) {
+    io::read_module(a, "model", *model_);
+    load_base(a, params_);
   }
 
   /// One SGD step on the next training window: loss = Σ CE / B + slowness·Σ(o_t − o_{t−1})²/B.

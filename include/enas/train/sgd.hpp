@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "enas/core/error.hpp"
+#include "enas/io/checkpoint.hpp"
 
 namespace enas::train {
 
@@ -84,13 +85,24 @@ class Sgd {
     return bad;
   }
 
-  /// Momentum buffer of a parameter (undefined when none yet), for checkpoints.
-  at::Tensor momentum_buffer(const at::Tensor& param) const {
-    const auto it = momentum_.find(param.unsafeGetTensorImpl());
-    return it == momentum_.end() ? at::Tensor() : it->second;
+  /// Writes the momentum buffers of `params` (by position) and the pending divergence flag.
+  void save(io::OutputArchive& a, const std::vector<at::Tensor>& params) const {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const auto it = momentum_.find(params[i].unsafeGetTensorImpl());
+      if (it != momentum_.end()) io::write_tensor(a, "momentum" + std::to_string(i), it->second);
+    }
+    io::write_int(a, "nonfinite", nonfinite_.defined() && nonfinite_.item<bool>() ? 1 : 0);
   }
-  void set_momentum_buffer(const at::Tensor& param, const at::Tensor& buf) {
-    momentum_[param.unsafeGetTensorImpl()] = buf;
+  void load(io::InputArchive& a, const std::vector<at::Tensor>& params) {
+    momentum_.clear();
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const auto key = "momentum" + std::to_string(i);
+      if (!io::has_key(a, key)) continue;
+      const auto buf = io::read_tensor(a, key);
+      if (buf.sizes() != params[i].sizes()) throw CheckpointError("momentum buffer " + std::to_string(i) + " does not fit its parameter");
+      momentum_[params[i].unsafeGetTensorImpl()] = buf.to(params[i].device()).contiguous(params[i].suggest_memory_format());
+    }
+    nonfinite_ = io::read_int(a, "nonfinite") != 0 ? at::ones({}, at::kBool) : at::Tensor();
   }
 
   const SgdOptions& options() const { return options_; }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "enas/core/error.hpp"
+#include "enas/io/checkpoint.hpp"
 
 namespace enas::train {
 
@@ -64,23 +65,25 @@ class TfAdam {
   double lr() const { return options_.lr; }
   std::int64_t steps() const { return step_; }
 
-  /// State for checkpoints: the step counter and the two moments of every parameter.
-  std::vector<at::Tensor> state_tensors() const {
-    std::vector<at::Tensor> s{at::scalar_tensor(static_cast<double>(step_), at::kDouble)};
-    s.insert(s.end(), m_.begin(), m_.end());
-    s.insert(s.end(), v_.begin(), v_.end());
-    return s;
-  }
-  void load_state_tensors(const std::vector<at::Tensor>& s) {
-    if (s.size() != 1 + 2 * params_.size()) {
-      throw CheckpointError("controller optimizer state has " + std::to_string(s.size()) + " tensors, expected " +
-                            std::to_string(1 + 2 * params_.size()));
-    }
-    at::NoGradGuard no_grad;
-    step_ = static_cast<std::int64_t>(s[0].item<double>());
+  /// Writes the step counter and both moments of every parameter.
+  void save(io::OutputArchive& a) const {
+    io::write_int(a, "step", step_);
     for (std::size_t i = 0; i < params_.size(); ++i) {
-      m_[i].copy_(s[1 + i]);
-      v_[i].copy_(s[1 + params_.size() + i]);
+      io::write_tensor(a, "m" + std::to_string(i), m_[i]);
+      io::write_tensor(a, "v" + std::to_string(i), v_[i]);
+    }
+  }
+  void load(io::InputArchive& a) {
+    at::NoGradGuard no_grad;
+    step_ = io::read_int(a, "step");
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      const auto m = io::read_tensor(a, "m" + std::to_string(i));
+      const auto v = io::read_tensor(a, "v" + std::to_string(i));
+      if (m.sizes() != m_[i].sizes() || v.sizes() != v_[i].sizes()) {
+        throw CheckpointError("controller optimizer state " + std::to_string(i) + " has another shape than the controller");
+      }
+      m_[i].copy_(m);
+      v_[i].copy_(v);
     }
   }
 

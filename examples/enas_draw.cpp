@@ -1,0 +1,61 @@
+// enas_draw: draws an architecture string like the ENAS paper's figures: Graphviz DOT text, and
+// PNG and SVG pictures when Graphviz is installed. The string is checked by its space first, so a
+// bad one gets the same message as the training programs give.
+#include "program.hpp"
+
+#include <enas/io/dot.hpp>
+
+namespace {
+
+template <class Space>
+void draw(const std::string& arc, const std::string& output) {
+  const auto written = enas::io::render_dot(enas::io::to_dot<Space>(Space::parse(arc)), output);
+  for (const auto& file : written.files) fmt::print("{}\n", file.string());
+  if (!written.message.empty()) fmt::print(stderr, "enas_draw: {}\n", written.message);
+}
+
+/// The depth of a macro arc from its token count L + L(L-1)/2, among the depths drawn here.
+int macro_layers(const std::string& arc) {
+  const auto count = enas::tokenize_arc(arc).size();
+  for (const int layers : {6, 12, 24}) {
+    if (count == static_cast<std::size_t>(layers * (layers + 1) / 2)) return layers;
+  }
+  throw enas::ArcError(fmt::format(
+      "macro architecture has {} tokens, expected L + L(L-1)/2 for L = 6, 12 or 24 layers: 21, 78 or 300", count));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"enas_draw: draws an architecture as a Graphviz picture (.dot, and .png and .svg with Graphviz)",
+               "enas_draw"};
+  std::string space;
+  std::string arc;
+  int layers = 0;
+  std::string output;
+  app.add_option("--space", space, "search space of the architecture")
+      ->required()
+      ->check(CLI::IsMember({"ptb", "macro", "micro"}));
+  app.add_option("--arc", arc, "architecture string, as --child_fixed_arc takes it")->required();
+  const auto* layers_option =
+      app.add_option("--layers", layers, "macro: number of layers (default: from the token count, 78 -> 12, 300 -> 24)")
+          ->check(CLI::IsMember({6, 12, 24}));
+  app.add_option("--output", output, "output path without extension (default: the space name, e.g. ptb.dot)");
+  return program::run(app, argc, argv, [&] {
+    if (layers_option->count() > 0 && space != "macro") {
+      throw enas::ConfigError("--layers applies to --space macro only");
+    }
+    if (output.empty()) output = space;
+    if (space == "ptb") {
+      draw<enas::spaces::PtbEnas>(arc, output);
+    } else if (space == "micro") {
+      draw<enas::spaces::MicroEnas>(arc, output);
+    } else {
+      switch (layers_option->count() > 0 ? layers : macro_layers(arc)) {
+        case 6: draw<enas::spaces::MacroOf<6>>(arc, output); break;
+        case 12: draw<enas::spaces::MacroOf<12>>(arc, output); break;
+        default: draw<enas::spaces::MacroOf<24>>(arc, output); break;
+      }
+    }
+  });
+}

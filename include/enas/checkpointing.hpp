@@ -1,0 +1,97 @@
+/// @file
+/// @brief enas::Checkpointing: saving a run (Supernet or FinalTraining) with its configuration
+/// into its output folder and resuming it from there (docs/checkpoints.md).
+#ifndef ENAS_CHECKPOINTING_HPP
+#define ENAS_CHECKPOINTING_HPP
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "enas/core/error.hpp"
+#include "enas/io/checkpoint.hpp"
+#include "enas/io/config_json.hpp"
+#include "enas/io/run_log.hpp"
+#include "enas/run_hooks.hpp"
+#include "enas/util/stop.hpp"
+
+namespace enas {
+
+/// Checkpoints of one run in its output folder. A checkpoint holds the run's whole state (see
+/// Supernet::save / FinalTraining::save), the configuration it was made with, and the minutes of
+/// the log; resuming refuses a checkpoint of another configuration, naming what differs.
+///
+/// @tparam Run enas::Supernet<Space, Controller> or enas::FinalTraining<Space>
+template <class Run>
+class Checkpointing {
+ public:
+  Checkpointing(Run& run, const std::filesystem::path& dir, nlohmann::json config, io::RunLog& log)
+      : run_(run), files_(dir), config_(std::move(config)), log_(log) {}
+
+  /// Writes a checkpoint of the current state; returns its path.
+  std::filesystem::path save() {
+    io::OutputArchive a;
+    io::write_string(a, "config", config_.dump());
+    io::write_double(a, "minutes", log_.minutes());
+    io::OutputArchive state;
+    run_.save(state);
+    a.write("run", state);
+    const auto path = files_.save(a, run_.step());
+    log_.record({{"event", "checkpoint"}, {"step", run_.step()}, {"file", path.string()}});
+    return path;
+  }
+
+  /// Resumes from the newest readable checkpoint, if the folder has one. An unreadable newest
+  /// file is reported and the previous one used; a checkpoint of another configuration is refused.
+  /// Returns the step resumed at.
+  std::optional<std::int64_t> resume() {
+    for (const auto& path : files_.list()) {
+      io::InputArchive a;
+      try {
+        a = io::open_checkpoint(path);
+      } catch (const CheckpointError& e) {
+        log_.line(fmt::format("warning: {}; trying an older checkpoint", e.what()));
+        continue;
+      }
+      const auto there = nlohmann::json::parse(io::read_string(a, "config"), nullptr, false);
+      if (there.is_discarded()) throw CheckpointError("checkpoint " + path.string() + " holds no readable configuration");
+      if (const auto diff = io::describe_differences(there, config_); !diff.empty()) {
+        throw CheckpointError("checkpoint " + path.string() + " was made with another configuration: " + diff +
+                              ". Resume with the same flags, or start afresh with --reset_output_dir or another "
+                              "--output_dir");
+      }
+      io::InputArchive state;
+      if (!a.try_read("run", state)) throw CheckpointError("checkpoint " + path.string() + " holds no run state");
+      run_.load(state);
+      log_.set_minutes_offset(io::read_double(a, "minutes"));
+      log_.line(fmt::format("Resumed from {} at step {}", path.string(), run_.step()));
+      log_.record({{"event", "resume"}, {"step", run_.step()}, {"file", path.string()}});
+      return run_.step();
+    }
+    return std::nullopt;
+  }
+
+  /// Hooks for the training loop: a checkpoint after every epoch; a stop on SIGINT/SIGTERM.
+  RunHooks hooks() {
+    RunHooks h;
+    h.on_epoch_end = [this](std::int64_t) { save(); };
+    h.should_stop = [] { return stop_requested(); };
+    return h;
+  }
+
+  const io::CheckpointFiles& files() const { return files_; }
+
+ private:
+  Run& run_;
+  io::CheckpointFiles files_;
+  nlohmann::json config_;
+  io::RunLog& log_;
+};
+
+}  // namespace enas
+
+#endif  // ENAS_CHECKPOINTING_HPP

@@ -1,0 +1,285 @@
+// Checkpoints: a run stopped and resumed ends with bit-identical weights and the same log as an
+// uninterrupted run (PTB search, micro search); truncated checkpoints are rejected cleanly; a
+// checkpoint of another configuration is refused with the difference named; two are kept.
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "enas/enas.hpp"
+#include "support.hpp"
+
+#include "catch_torch.hpp"  // last: Catch2's CHECK must win over glog's
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  const auto dir = fs::temp_directory_path() / ("enas_ckpt_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// The events of a metrics.jsonl that a resumed run must reproduce: everything but the wall time
+// and the bookkeeping of checkpoints and resumes.
+std::vector<std::string> training_events(const fs::path& dir) {
+  std::vector<std::string> events;
+  std::ifstream in(dir / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    const auto kind = j.at("event").get<std::string>();
+    if (kind == "checkpoint" || kind == "resume") continue;
+    j.erase("mins");
+    events.push_back(j.dump());
+  }
+  return events;
+}
+
+template <class Run>
+void require_same_state(Run& a, Run& b) {
+  const auto pa = a.model()->named_parameters();
+  const auto pb = b.model()->named_parameters();
+  REQUIRE(pa.size() == pb.size());
+  for (std::size_t i = 0; i < pa.size(); ++i) {
+    INFO(pa[i].key());
+    CHECK(at::equal(pa[i].value(), pb[i].value()));
+  }
+  const auto ba = a.model()->named_buffers();
+  const auto bb = b.model()->named_buffers();
+  for (std::size_t i = 0; i < ba.size(); ++i) {
+    INFO(ba[i].key());
+    CHECK(at::equal(ba[i].value(), bb[i].value()));
+  }
+}
+
+const enas::data::PtbCorpus* small_ptb() {
+  static std::unique_ptr<enas::data::PtbCorpus> corpus = [] {
+    const auto dir = enas::test::real_data_dir("ptb", enas::data::ptb_files());
+    if (dir.empty()) return std::unique_ptr<enas::data::PtbCorpus>();
+    auto c = std::make_unique<enas::data::PtbCorpus>(enas::data::load_ptb(dir));
+    c->train = xt::view(c->train, xt::range(0, 60000));  // 53 windows of 32 × 35 per epoch
+    c->valid = xt::view(c->valid, xt::range(0, 10000));
+    c->test = xt::view(c->test, xt::range(0, 2000));
+    return c;
+  }();
+  return corpus.get();
+}
+
+}  // namespace
+
+TEST_CASE("a PTB search stopped and resumed matches an uninterrupted run bit for bit", "[checkpoint][ptb][slow]") {
+  const auto* corpus = small_ptb();
+  if (corpus == nullptr) {
+    WARN("skipped: Penn Treebank not found");
+    return;
+  }
+  using Space = enas::spaces::PtbEnas;
+  using Net = enas::Supernet<Space>;
+  auto o = enas::train::LmOptions::search_defaults();
+  o.hidden = 12;
+  o.batch_size = 32;
+  o.num_epochs = 2;
+  o.max_steps = 70;  // crosses the epoch boundary at step 53: controller phase, evaluation, checkpoint
+  o.log_every = 5;
+  auto co = Space::controller_defaults();
+  co.lstm_size = 16;
+  co.train_steps = 2;
+  co.num_aggregate = 3;
+  const nlohmann::json config{{"test", "ptb"}, {"options", enas::io::to_json(o)}};
+  const at::Device cpu("cpu");
+
+  const auto whole = fresh_dir("ptb_whole");
+  at::manual_seed(11);
+  Net a(o, co, *corpus, cpu, 11);
+  {
+    enas::io::RunLog log(whole, false);
+    REQUIRE(a.search(log) == enas::RunStatus::kFinished);
+  }
+
+  const auto parts = fresh_dir("ptb_parts");
+  for (const std::int64_t stop_at : {23, 61}) {  // before the epoch boundary, and after it
+    INFO("stopped after step " << stop_at);
+    fs::remove_all(parts);
+    at::manual_seed(11);
+    {
+      Net b(o, co, *corpus, cpu, 11);
+      enas::io::RunLog log(parts, false);
+      enas::Checkpointing<Net> checkpoints(b, parts, config, log);
+      auto hooks = checkpoints.hooks();
+      hooks.should_stop = [&] { return b.step() >= stop_at; };
+      REQUIRE(b.search(log, hooks) == enas::RunStatus::kStopped);
+      CHECK(b.step() == stop_at);
+      checkpoints.save();
+    }
+    at::manual_seed(99);  // the resumed process starts from another state: the checkpoint must restore it
+    Net c(o, co, *corpus, cpu, 11);
+    enas::io::RunLog log(parts, false);
+    enas::Checkpointing<Net> checkpoints(c, parts, config, log);
+    REQUIRE(checkpoints.resume() == stop_at);
+    REQUIRE(c.search(log, checkpoints.hooks()) == enas::RunStatus::kFinished);
+    CHECK(c.step() == a.step());
+    CHECK(c.controller_updates() == a.controller_updates());
+    CHECK(c.controller().baseline() == a.controller().baseline());
+    require_same_state(a, c);
+    CHECK(at::equal(c.controller().net()->w_lstm, a.controller().net()->w_lstm));
+    CHECK(training_events(parts) == training_events(whole));
+  }
+  fs::remove_all(whole);
+  fs::remove_all(parts);
+}
+
+TEST_CASE("a micro search stopped and resumed matches an uninterrupted run bit for bit", "[checkpoint][cifar][slow]") {
+  const auto dir = enas::test::real_data_dir("cifar-10-batches-bin", enas::data::cifar10_train_files());
+  if (dir.empty()) {
+    WARN("skipped: CIFAR-10 not found");
+    return;
+  }
+  auto data = enas::data::load_cifar10(dir, enas::data::Cifar10Split::kHoldOutValidation);
+  data.train.images = xt::view(data.train.images, xt::range(0, 192));  // 6 batches of 32 per epoch
+  data.train.labels = xt::view(data.train.labels, xt::range(0, 192));
+  data.valid.images = xt::view(data.valid.images, xt::range(0, 100));
+  data.valid.labels = xt::view(data.valid.labels, xt::range(0, 100));
+  data.test.images = xt::view(data.test.images, xt::range(0, 100));
+  data.test.labels = xt::view(data.test.labels, xt::range(0, 100));
+  using Space = enas::spaces::MicroEnas;
+  using Net = enas::Supernet<Space>;
+  auto o = enas::train::ImageOptions::micro_search_defaults();
+  o.batch_size = 32;
+  o.out_filters = 4;
+  o.num_layers = 3;
+  o.num_epochs = 2;
+  o.log_every = 2;
+  auto co = Space::controller_defaults();
+  co.train_steps = 2;
+  co.num_aggregate = 2;
+  const nlohmann::json config{{"test", "micro"}, {"options", enas::io::to_json(o)}};
+  const at::Device cpu("cpu");
+
+  const auto whole = fresh_dir("micro_whole");
+  at::manual_seed(5);
+  Net a(o, co, data, cpu, 5);
+  {
+    enas::io::RunLog log(whole, false);
+    REQUIRE(a.search(log) == enas::RunStatus::kFinished);
+  }
+  const auto parts = fresh_dir("micro_parts");
+  at::manual_seed(5);
+  {
+    Net b(o, co, data, cpu, 5);
+    enas::io::RunLog log(parts, false);
+    enas::Checkpointing<Net> checkpoints(b, parts, config, log);
+    auto hooks = checkpoints.hooks();
+    hooks.should_stop = [&] { return b.step() >= 9; };  // mid-way through the second epoch
+    REQUIRE(b.search(log, hooks) == enas::RunStatus::kStopped);
+    checkpoints.save();
+  }
+  at::manual_seed(123);
+  Net c(o, co, data, cpu, 5);
+  enas::io::RunLog log(parts, false);
+  enas::Checkpointing<Net> checkpoints(c, parts, config, log);
+  REQUIRE(checkpoints.resume() == 9);
+  REQUIRE(c.search(log, checkpoints.hooks()) == enas::RunStatus::kFinished);
+  require_same_state(a, c);
+  CHECK(training_events(parts) == training_events(whole));
+  fs::remove_all(whole);
+  fs::remove_all(parts);
+}
+
+TEST_CASE("checkpoints are kept two at a time and written atomically", "[checkpoint]") {
+  const auto* corpus = small_ptb();
+  if (corpus == nullptr) {
+    WARN("skipped: Penn Treebank not found");
+    return;
+  }
+  using Space = enas::spaces::PtbEnas;
+  auto o = enas::train::LmOptions::final_defaults();
+  o.hidden = 8;
+  o.batch_size = 32;
+  enas::FinalTraining<Space> run(Space::parse(enas::test::kSeedPtbArc), o, *corpus, at::Device("cpu"), 1);
+  const auto dir = fresh_dir("keep");
+  enas::io::RunLog log(dir, false);
+  enas::Checkpointing<enas::FinalTraining<Space>> checkpoints(run, dir, {{"h", 8}}, log);
+  for (int i = 0; i < 3; ++i) {
+    run.train_step();
+    checkpoints.save();
+  }
+  const auto files = checkpoints.files().list();
+  REQUIRE(files.size() == 2);
+  CHECK(files[0].filename() == "checkpoint-3.pt");
+  CHECK(files[1].filename() == "checkpoint-2.pt");
+  for (const auto& entry : fs::directory_iterator(dir)) CHECK(entry.path().extension() != ".tmp");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a checkpoint truncated at any 1 KiB boundary is rejected cleanly", "[checkpoint]") {
+  const auto* corpus = small_ptb();
+  if (corpus == nullptr) {
+    WARN("skipped: Penn Treebank not found");
+    return;
+  }
+  using Space = enas::spaces::PtbEnas;
+  using Run = enas::FinalTraining<Space>;
+  auto o = enas::train::LmOptions::final_defaults();
+  o.hidden = 4;
+  o.batch_size = 32;
+  const auto arch = Space::parse(enas::test::kSeedPtbArc);
+  Run run(arch, o, *corpus, at::Device("cpu"), 1);
+  const auto dir = fresh_dir("truncated");
+  enas::io::RunLog log(dir, false);
+  const nlohmann::json config{{"h", 4}};
+  const auto file = enas::Checkpointing<Run>(run, dir, config, log).save();
+  std::ifstream in(file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(bytes.size() > 4096);
+  fs::remove(file);
+  const auto truncated = dir / "checkpoint-1.pt";
+  Run fresh(arch, o, *corpus, at::Device("cpu"), 2);
+  const auto before = fresh.model()->w_prev.clone();
+  enas::io::RunLog quiet({}, false);
+  int rejected = 0;
+  for (std::size_t size = 0; size < bytes.size(); size += 1024) {
+    std::ofstream(truncated, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(size));
+    INFO("truncated to " << size << " of " << bytes.size() << " bytes");
+    CHECK_THROWS_AS(enas::io::open_checkpoint(truncated), enas::CheckpointError);
+    // A run asked to resume from it finds no usable checkpoint and keeps its own weights.
+    CHECK_FALSE(enas::Checkpointing<Run>(fresh, dir, config, quiet).resume().has_value());
+    CHECK(at::equal(fresh.model()->w_prev, before));
+    ++rejected;
+  }
+  CHECK(rejected == static_cast<int>((bytes.size() + 1023) / 1024));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a checkpoint of another configuration is refused with the difference named", "[checkpoint]") {
+  const auto* corpus = small_ptb();
+  if (corpus == nullptr) {
+    WARN("skipped: Penn Treebank not found");
+    return;
+  }
+  using Space = enas::spaces::PtbEnas;
+  using Run = enas::FinalTraining<Space>;
+  auto o = enas::train::LmOptions::final_defaults();
+  o.hidden = 4;
+  o.batch_size = 32;
+  const auto arch = Space::parse(enas::test::kSeedPtbArc);
+  Run run(arch, o, *corpus, at::Device("cpu"), 1);
+  const auto dir = fresh_dir("config");
+  enas::io::RunLog log(dir, false);
+  const nlohmann::json made{{"space", "ptb"}, {"options", enas::io::to_json(o)}};
+  enas::Checkpointing<Run>(run, dir, made, log).save();
+  auto other = o;
+  other.lr = 1.0;
+  const nlohmann::json now{{"space", "ptb"}, {"options", enas::io::to_json(other)}};
+  CHECK_THROWS_WITH(enas::Checkpointing<Run>(run, dir, now, log).resume(),
+                    Catch::Matchers::Contains("another configuration") && Catch::Matchers::Contains("child_lr") &&
+                        Catch::Matchers::Contains("--reset_output_dir"));
+  const nlohmann::json space{{"space", "micro"}, {"options", enas::io::to_json(o)}};
+  CHECK_THROWS_WITH(enas::Checkpointing<Run>(run, dir, space, log).resume(),
+                    Catch::Matchers::Contains("space = \"ptb\" in the checkpoint, \"micro\" now"));
+  fs::remove_all(dir);
+}
