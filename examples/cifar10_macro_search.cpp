@@ -13,9 +13,7 @@ int main(int argc, char** argv) {
   program::add_common(app, common, options.max_steps, options.log_every);
   program::add_image_flags(app, options, flags);
   program::add_controller_flags(app, controller, options.controller_training, options.controller_train_every);
-  app.add_flag("--controller_search_whole_channels,!--nocontroller_search_whole_channels", flags.whole_channels,
-               "one op per layer (the paper's macro space; required)")
-      ->capture_default_str();
+  program::add_switch(app, "controller_search_whole_channels", flags.whole_channels, "one op per layer (the paper's macro space; required)");
   app.add_option("--controller", search_for, "enas (LSTM controller) or random (random search with weight sharing)")
       ->check(CLI::IsMember({"enas", "random"}))
       ->capture_default_str();

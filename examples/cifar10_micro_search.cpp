@@ -17,9 +17,7 @@ int main(int argc, char** argv) {
   program::add_common(app, common, options.max_steps, options.log_every);
   program::add_image_flags(app, options, flags);
   program::add_controller_flags(app, controller, options.controller_training, options.controller_train_every);
-  app.add_flag("--controller_search_whole_channels,!--nocontroller_search_whole_channels", flags.whole_channels,
-               "ignored by the micro controller (as in the reference)")
-      ->capture_default_str();
+  program::add_switch(app, "controller_search_whole_channels", flags.whole_channels, "ignored by the micro controller (as in the reference)");
   app.add_option("--controller", search_for, "enas (LSTM controller) or random (random search with weight sharing)")
       ->check(CLI::IsMember({"enas", "random"}))
       ->capture_default_str();

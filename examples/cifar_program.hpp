@@ -35,20 +35,17 @@ inline void add_image_flags(CLI::App& app, enas::train::ImageOptions& o, CifarFl
   app.add_option("--child_num_cells", c.num_cells, "micro: computed nodes per cell (5)")->capture_default_str();
   app.add_option("--child_keep_prob", o.keep_prob, "dropout keep before the classifier")->capture_default_str();
   app.add_option("--child_drop_path_keep_prob", o.drop_path_keep_prob, "micro final: drop-path keep")->capture_default_str();
-  app.add_flag("--child_use_aux_heads,!--nochild_use_aux_heads", o.use_aux_heads, "micro: auxiliary head (weight 0.4)")
-      ->capture_default_str();
+  program::add_switch(app, "child_use_aux_heads", o.use_aux_heads, "micro: auxiliary head (weight 0.4)");
   app.add_option("--child_cutout_size", o.cutout_size, "cutout square size (0: off)")->capture_default_str();
   app.add_option("--child_l2_reg", o.l2_reg, "L2 weight")->capture_default_str();
   app.add_option("--child_grad_bound", o.grad_bound, "global-norm gradient clip (0: off)")->capture_default_str();
-  app.add_flag("--child_lr_cosine,!--nochild_lr_cosine", c.lr_cosine, "cosine schedule with restarts (required)")
-      ->capture_default_str();
+  program::add_switch(app, "child_lr_cosine", c.lr_cosine, "cosine schedule with restarts (required)");
   app.add_option("--child_lr_max", o.lr_max, "cosine maximum")->capture_default_str();
   app.add_option("--child_lr_min", o.lr_min, "cosine minimum")->capture_default_str();
   app.add_option("--child_lr_T_0", o.lr_t0, "first cosine period (epochs)")->capture_default_str();
   app.add_option("--child_lr_T_mul", o.lr_t_mul, "period multiplier")->capture_default_str();
   app.add_option("--eval_batch_size", o.eval_batch_size, "evaluation batch")->capture_default_str();
-  app.add_flag("--channels_last,!--nochannels_last", o.channels_last, "run the networks in NHWC memory layout (faster with oneDNN/cuDNN)")
-      ->capture_default_str();
+  program::add_switch(app, "channels_last", o.channels_last, "run the networks in NHWC memory layout (faster with oneDNN/cuDNN)");
 }
 
 /// Refuses flag values the programs cannot honour, with the reason.

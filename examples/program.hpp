@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,29 @@
 #endif
 
 namespace program {
+
+/// CLI11 prints a negatable flag as `--plot,--noplot{false}`, which reads like its default; the help
+/// shows plain names and `add_switch` states the real default.
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_name(const CLI::Option* opt, bool is_positional) const override {
+    std::string name = CLI::Formatter::make_option_name(opt, is_positional);
+    for (auto open = name.find('{'); open != std::string::npos; open = name.find('{')) {
+      const auto close = name.find('}', open);
+      if (close == std::string::npos) break;
+      name.erase(open, close - open + 1);
+    }
+    return name;
+  }
+};
+
+/// An on/off flag `--name` with its negation `--noname` (the reference's absl style). CLI11 would
+/// print the negation's value as `{false}`, which reads like the default; show the real one instead.
+inline CLI::Option* add_switch(CLI::App& app, const std::string& name, bool& value, const std::string& description) {
+  return app.add_flag(fmt::format("--{0},!--no{0}", name), value, description)
+      ->option_text(value ? "(default: on)" : "(default: off)")
+      ->default_str(value ? "true" : "false");
+}
 
 /// Flags of every program.
 struct Common {
@@ -35,15 +59,14 @@ struct Common {
 inline void add_common(CLI::App& app, Common& c, std::int64_t& max_steps, std::int64_t& log_every) {
   // A flag given twice takes its last value, so that the scripts' extra arguments override theirs.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.formatter(std::make_shared<HelpFormatter>());
   app.add_option("--data_path", c.data_path, "folder of the data set (default: data/, $ENAS_DATA_DIR, ../shared/data)");
   app.add_option("--output_dir", c.output_dir, "where logs, metrics and checkpoints go")->capture_default_str();
-  app.add_flag("--reset_output_dir,!--noreset_output_dir", c.reset_output_dir,
-               "delete --output_dir first instead of adding to it");
+  add_switch(app, "reset_output_dir", c.reset_output_dir, "delete --output_dir first instead of adding to it");
   app.add_option("--device", c.device, "cpu or cuda (default: cuda when a GPU is usable)")->capture_default_str();
   app.add_option("--seed", c.seed, "seed of every random generator")->capture_default_str();
   app.add_option("--threads", c.threads, "LibTorch intra-op threads")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_flag("--plot,!--noplot", c.plot, "draw the training curves (gnuplot) and the derived cell (graphviz) at the end")
-      ->capture_default_str();
+  add_switch(app, "plot", c.plot, "draw the training curves (gnuplot) and the derived cell (graphviz) at the end");
   app.add_option("--max_steps", max_steps, "stop after N child steps; 0 = build, print the configuration, exit; -1 = no limit")
       ->capture_default_str();
   app.add_option("--log_every", log_every, "log every N steps")->capture_default_str()->check(CLI::PositiveNumber);
@@ -73,7 +96,7 @@ inline void add_lm_flags(CLI::App& app, enas::train::LmOptions& o) {
 
 /// The controller flags, defaults from `o` (the space's reference values).
 inline void add_controller_flags(CLI::App& app, enas::ControllerOptions& o, bool& training, std::int64_t& train_every) {
-  app.add_flag("--controller_training,!--nocontroller_training", training, "train the controller")->capture_default_str();
+  add_switch(app, "controller_training", training, "train the controller");
   app.add_option("--controller_train_every", train_every, "epochs between controller phases")->capture_default_str();
   app.add_option("--controller_lr", o.lr, "Adam learning rate (beta1 0, epsilon 1e-3)")->capture_default_str();
   app.add_option("--controller_train_steps", o.train_steps, "Adam updates per phase")->capture_default_str();
@@ -94,11 +117,11 @@ inline void print_flags(const CLI::App& app, enas::io::RunLog& log) {
   std::vector<std::pair<std::string, std::string>> rows;
   for (const auto* opt : app.get_options()) {
     std::string name = opt->get_name(false, true);
-    if (name.empty() || name == "--help" || name == "-h") continue;
+    if (name.empty() || name.find("--help") != std::string::npos) continue;
     while (!name.empty() && name.front() == '-') name.erase(name.begin());
     if (const auto comma = name.find(','); comma != std::string::npos) name = name.substr(0, comma);
     std::string value = opt->count() > 0 ? opt->as<std::string>() : opt->get_default_str();
-    if (opt->get_type_size() == 0) value = opt->count() > 0 ? "(set)" : "(default)";
+    if (value.empty() && opt->get_items_expected_max() == 0) value = opt->count() > 0 ? "true" : "false";
     rows.emplace_back(name, value);
   }
   std::sort(rows.begin(), rows.end());
