@@ -505,7 +505,7 @@ TEST_CASE("restoring the batcher state reproduces the next batches", "[cifar]") 
   CHECK_THROWS_AS(restored.set_state(bad), enas::CheckpointError);
 }
 
-TEST_CASE("validation minibatches are uniform draws without augmentation; evaluation is in order", "[cifar]") {
+TEST_CASE("validation minibatches are uniform draws without augmentation, and evaluation is in order", "[cifar]") {
   const auto split = indexed_split(250);
   const auto stats = enas::data::channel_stats(split.images);
   CifarBatches valid(split, stats, at::Device("cpu"));

@@ -330,7 +330,7 @@ const char* kMetrics =
 
 }  // namespace
 
-TEST_CASE("metrics.jsonl: child, controller and eval events; other events and keys skipped", "[io][plot]") {
+TEST_CASE("metrics.jsonl: child, controller and eval events read, other events and keys skipped", "[io][plot]") {
   TempDir dir;
   write_file(dir.path() / "metrics.jsonl", kMetrics);
   const auto m = enas::io::read_metrics(dir.path() / "metrics.jsonl");
@@ -381,7 +381,7 @@ TEST_CASE("a malformed metrics line is an error naming the file and the line", "
   CHECK_THROWS_WITH(enas::io::plot_run(dir.path() / "nothing_here"), Contains("no metrics.jsonl in"));
 }
 
-TEST_CASE("plot data and gnuplot script; PNG and SVG when gnuplot is installed", "[io][plot]") {
+TEST_CASE("plot data and gnuplot script, and PNG and SVG when gnuplot is installed", "[io][plot]") {
   TempDir dir;
   const fs::path run = dir.path() / "run";
   fs::create_directories(run);
