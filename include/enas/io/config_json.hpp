@@ -28,7 +28,8 @@ inline nlohmann::json to_json(const train::LmOptions& o) {
           {"controller_training", o.controller_training}, {"controller_train_every", o.controller_train_every}};
 }
 
-/// The CIFAR-10 options that shape a run.
+/// The CIFAR-10 options that shape a run (num_epochs, max_steps, log_every, derive_samples and
+/// eval_batch_size may change between a run and its resume).
 inline nlohmann::json to_json(const train::ImageOptions& o) {
   return {{"batch_size", o.batch_size},       {"child_num_layers", o.num_layers},
           {"child_out_filters", o.out_filters}, {"child_keep_prob", o.keep_prob},
@@ -50,9 +51,9 @@ inline nlohmann::json to_json(const ControllerOptions& o) {
           {"controller_train_steps", o.train_steps},   {"controller_num_aggregate", o.num_aggregate}};
 }
 
-/// "key: a there, b now" for every key whose values differ; empty when none do.
-inline std::string describe_differences(const nlohmann::json& there, const nlohmann::json& now) {
-  std::string out;
+namespace detail {
+
+inline void collect_differences(const nlohmann::json& there, const nlohmann::json& now, std::string& out) {
   auto note = [&](const std::string& key, const nlohmann::json& a, const nlohmann::json& b) {
     out += (out.empty() ? "" : "; ") + key + " = " + (a.is_null() ? "(absent)" : a.dump()) + " in the checkpoint, " +
            (b.is_null() ? "(absent)" : b.dump()) + " now";
@@ -61,6 +62,8 @@ inline std::string describe_differences(const nlohmann::json& there, const nlohm
     const auto it = now.find(key);
     if (it == now.end()) {
       note(key, value, nullptr);
+    } else if (value.is_object() && it->is_object()) {
+      collect_differences(value, *it, out);  // the flags of a group, named by themselves
     } else if (*it != value) {
       note(key, value, *it);
     }
@@ -68,6 +71,16 @@ inline std::string describe_differences(const nlohmann::json& there, const nlohm
   for (const auto& [key, value] : now.items()) {
     if (!there.contains(key)) note(key, nullptr, value);
   }
+}
+
+}  // namespace detail
+
+/// "key = a in the checkpoint, b now" for every value that differs, looking inside nested groups
+/// (a configuration's `options` and `controller`), so a changed flag is named by its flag name;
+/// empty when nothing differs.
+inline std::string describe_differences(const nlohmann::json& there, const nlohmann::json& now) {
+  std::string out;
+  detail::collect_differences(there, now, out);
   return out;
 }
 
