@@ -1,4 +1,4 @@
-// Must NOT compile: `int` is not a search space. The test passes when the compiler's message
+// Must NOT compile: `NotASpace` is not a search space. The test passes when the compiler's message
 // names the concept (tests/CMakeLists.txt, compile_fail.bad_space).
 #include <enas/enas.hpp>
 
