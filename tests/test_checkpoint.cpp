@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,6 +69,23 @@ const enas::data::PtbCorpus* small_ptb() {
     return c;
   }();
   return corpus.get();
+}
+
+using SeedCellRun = enas::FinalTraining<enas::spaces::PtbEnas>;
+
+/// Options of a tiny final training of the seed cell (hidden size `hidden`, batch 32).
+enas::train::LmOptions tiny_final_options(std::int64_t hidden) {
+  auto o = enas::train::LmOptions::final_defaults();
+  o.hidden = hidden;
+  o.batch_size = 32;
+  return o;
+}
+
+/// A tiny final training of the seed cell on the small corpus.
+std::unique_ptr<SeedCellRun> tiny_seed_cell_run(const enas::data::PtbCorpus& corpus, const enas::train::LmOptions& o,
+                                                std::uint64_t seed) {
+  return std::make_unique<SeedCellRun>(enas::spaces::PtbEnas::parse(enas::test::kSeedPtbArc), o, corpus,
+                                       at::Device("cpu"), seed);
 }
 
 }  // namespace
@@ -196,16 +214,12 @@ TEST_CASE("checkpoints are kept two at a time and written atomically", "[checkpo
     WARN("skipped: Penn Treebank not found");
     return;
   }
-  using Space = enas::spaces::PtbEnas;
-  auto o = enas::train::LmOptions::final_defaults();
-  o.hidden = 8;
-  o.batch_size = 32;
-  enas::FinalTraining<Space> run(Space::parse(enas::test::kSeedPtbArc), o, *corpus, at::Device("cpu"), 1);
+  auto run = tiny_seed_cell_run(*corpus, tiny_final_options(8), 1);
   const auto dir = fresh_dir("keep");
   enas::io::RunLog log(dir, false);
-  enas::Checkpointing<enas::FinalTraining<Space>> checkpoints(run, dir, {{"h", 8}}, log);
+  enas::Checkpointing<SeedCellRun> checkpoints(*run, dir, {{"h", 8}}, log);
   for (int i = 0; i < 3; ++i) {
-    run.train_step();
+    run->train_step();
     checkpoints.save();
   }
   const auto files = checkpoints.files().list();
@@ -222,23 +236,20 @@ TEST_CASE("a checkpoint truncated at any 1 KiB boundary is rejected cleanly", "[
     WARN("skipped: Penn Treebank not found");
     return;
   }
-  using Space = enas::spaces::PtbEnas;
-  using Run = enas::FinalTraining<Space>;
-  auto o = enas::train::LmOptions::final_defaults();
-  o.hidden = 4;
-  o.batch_size = 32;
-  const auto arch = Space::parse(enas::test::kSeedPtbArc);
-  Run run(arch, o, *corpus, at::Device("cpu"), 1);
+  using Run = SeedCellRun;
+  const auto o = tiny_final_options(4);
+  auto run = tiny_seed_cell_run(*corpus, o, 1);
   const auto dir = fresh_dir("truncated");
   enas::io::RunLog log(dir, false);
   const nlohmann::json config{{"h", 4}};
-  const auto file = enas::Checkpointing<Run>(run, dir, config, log).save();
+  const auto file = enas::Checkpointing<Run>(*run, dir, config, log).save();
   std::ifstream in(file, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   REQUIRE(bytes.size() > 4096);
   fs::remove(file);
   const auto truncated = dir / "checkpoint-1.pt";
-  Run fresh(arch, o, *corpus, at::Device("cpu"), 2);
+  auto fresh_run = tiny_seed_cell_run(*corpus, o, 2);
+  auto& fresh = *fresh_run;
   const auto before = fresh.model()->w_prev.clone();
   enas::io::RunLog quiet({}, false);
   int rejected = 0;
@@ -261,13 +272,10 @@ TEST_CASE("a checkpoint of another configuration is refused with the difference 
     WARN("skipped: Penn Treebank not found");
     return;
   }
-  using Space = enas::spaces::PtbEnas;
-  using Run = enas::FinalTraining<Space>;
-  auto o = enas::train::LmOptions::final_defaults();
-  o.hidden = 4;
-  o.batch_size = 32;
-  const auto arch = Space::parse(enas::test::kSeedPtbArc);
-  Run run(arch, o, *corpus, at::Device("cpu"), 1);
+  using Run = SeedCellRun;
+  const auto o = tiny_final_options(4);
+  auto run_owner = tiny_seed_cell_run(*corpus, o, 1);
+  auto& run = *run_owner;
   const auto dir = fresh_dir("config");
   enas::io::RunLog log(dir, false);
   const nlohmann::json made{{"space", "ptb"}, {"options", enas::io::to_json(o)}};

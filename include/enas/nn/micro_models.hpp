@@ -117,7 +117,7 @@ class CellOpImpl : public torch::nn::Cloneable<CellOpImpl> {
     }
     return x;
   }
-  /// True when the op holds weights (and so can be dropped with drop-path to some effect).
+  /// True for the identity op, which drop-path leaves alone (§5.6).
   bool is_identity() const { return kind_ == ops::OpKind::kIdentity; }
 
   SepConvStack sep = nullptr;
