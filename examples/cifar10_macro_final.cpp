@@ -21,8 +21,11 @@ int main(int argc, char** argv) {
   flags.fixed_arc = kPublished;
   program::add_common(app, common, options.max_steps, options.log_every);
   program::add_image_flags(app, options, flags);
+  program::ReferenceFlags reference;
+  program::add_reference_flags(app, reference, "momentum", /*final_run=*/true);
   app.add_option("--child_fixed_arc", flags.fixed_arc, "the architecture (L + L(L-1)/2 tokens, enas-reference.md §4.5)");
   return program::run(app, argc, argv, [&] {
+    program::check_reference_flags(reference);
     program::check_image_flags(flags, "macro", 6);
     program::with_macro_layers(options.num_layers, [&](auto layers) {
       using Space = enas::spaces::MacroOf<decltype(layers)::value>;

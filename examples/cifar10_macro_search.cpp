@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   std::string search_for = "enas";
   program::add_common(app, common, options.max_steps, options.log_every);
   program::add_image_flags(app, options, flags);
+  program::ReferenceFlags reference;
+  program::add_reference_flags(app, reference, "momentum", /*final_run=*/false);
   program::add_controller_flags(app, controller, options.controller_training, options.controller_train_every);
   program::add_switch(app, "controller_search_whole_channels", flags.whole_channels, "one op per layer (the paper's macro space; required)");
   app.add_option("--controller", search_for, "enas (LSTM controller) or random (random search with weight sharing)")
@@ -19,6 +21,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--derive_samples", options.derive_samples, "architectures sampled and scored at the end")->capture_default_str();
   return program::run(app, argc, argv, [&] {
+    program::check_reference_flags(reference);
     program::check_image_flags(flags, "macro", 6);
     if (flags.num_branches != 6) throw enas::ConfigError("--child_num_branches: the macro search space has 6 ops");
     program::with_macro_layers(options.num_layers, [&](auto layers) {

@@ -16,9 +16,12 @@ int main(int argc, char** argv) {
   flags.fixed_arc = "0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1";
   program::add_common(app, common, options.max_steps, options.log_every);
   program::add_image_flags(app, options, flags);
+  program::ReferenceFlags reference;
+  program::add_reference_flags(app, reference, "momentum", /*final_run=*/true);
   app.add_option("--child_fixed_arc", flags.fixed_arc, "normal cell then reduction cell (40 tokens, enas-reference.md §5.4)")
       ->capture_default_str();
   return program::run(app, argc, argv, [&] {
+    program::check_reference_flags(reference);
     program::check_image_flags(flags, "micro", Space::num_ops);
     if (flags.num_cells != Space::num_nodes) {
       throw enas::ConfigError("--child_num_cells: the micro space of this program has " + std::to_string(Space::num_nodes) +

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   std::string search_for = "enas";
   program::add_common(app, common, options.max_steps, options.log_every);
   program::add_image_flags(app, options, flags);
+  program::ReferenceFlags reference;
+  program::add_reference_flags(app, reference, "momentum", /*final_run=*/false);
   program::add_controller_flags(app, controller, options.controller_training, options.controller_train_every);
   program::add_switch(app, "controller_search_whole_channels", flags.whole_channels, "ignored by the micro controller (as in the reference)");
   app.add_option("--controller", search_for, "enas (LSTM controller) or random (random search with weight sharing)")
@@ -23,6 +25,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--derive_samples", options.derive_samples, "architectures sampled and scored at the end")->capture_default_str();
   return program::run(app, argc, argv, [&] {
+    program::check_reference_flags(reference);
     flags.whole_channels = true;  // ignored by the micro controller, as in the reference
     program::check_image_flags(flags, "micro", Space::num_ops);
     if (flags.num_branches != Space::num_ops || flags.num_cells != Space::num_nodes) {

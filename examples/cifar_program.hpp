@@ -96,6 +96,7 @@ void run_search(const Common& common, const enas::train::ImageOptions& options,
   for (std::size_t i = 0; i < std::min<std::size_t>(5, ranked.size()); ++i) {
     log.arch(Space::format(ranked[i].arch), "val_acc", ranked[i].score, "derive");
   }
+  enas::Supernet<Space, Controller>::warn_if_degenerate(log, ranked.front().arch);
   const auto best = Space::format(ranked.front().arch);
   std::ofstream(dir / "best_arc.txt") << best << '\n';
   log.record({{"event", "best_arc"}, {"arc", best}});

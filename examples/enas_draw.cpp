@@ -7,8 +7,18 @@
 
 namespace {
 
+std::int64_t sample_count = 0;
+std::uint64_t sample_seed = 0;
+
 template <class Space>
 void draw(const std::string& arc, const std::string& output) {
+  if (sample_count > 0) {
+    // Uniform draws over the space (controllers::Random), one architecture string per line.
+    enas::controllers::Random<Space> random(Space::controller_defaults(), sample_seed);
+    const auto batch = random.sample(sample_count);
+    for (std::int64_t k = 0; k < batch.size(); ++k) fmt::print("{}\n", enas::join_tokens(batch.arc(k)));
+    return;
+  }
   const auto written = enas::io::render_dot(enas::io::to_dot<Space>(Space::parse(arc)), output);
   for (const auto& file : written.files) fmt::print("{}\n", file.string());
   if (!written.message.empty()) fmt::print(stderr, "enas_draw: {}\n", written.message);
@@ -36,7 +46,11 @@ int main(int argc, char** argv) {
   app.add_option("--space", space, "search space of the architecture")
       ->required()
       ->check(CLI::IsMember({"ptb", "macro", "micro"}));
-  app.add_option("--arc", arc, "architecture string, as --child_fixed_arc takes it")->required();
+  auto* arc_option = app.add_option("--arc", arc, "architecture string, as --child_fixed_arc takes it");
+  app.add_option("--sample", sample_count,
+                 "instead of drawing, print N architectures drawn uniformly from the space, one per line")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--seed", sample_seed, "seed of --sample")->capture_default_str();
   const auto* layers_option =
       app.add_option("--layers", layers, "macro: number of layers (default: from the token count, 78 -> 12, 300 -> 24)")
           ->check(CLI::IsMember({6, 12, 24}));
@@ -45,13 +59,15 @@ int main(int argc, char** argv) {
     if (layers_option->count() > 0 && space != "macro") {
       throw enas::ConfigError("--layers applies to --space macro only");
     }
+    if (sample_count == 0 && arc_option->count() == 0) throw enas::ConfigError("--arc is required (or --sample N)");
+    if (sample_count > 0 && space == "macro" && layers_option->count() == 0) layers = 12;
     if (output.empty()) output = space;
     if (space == "ptb") {
       draw<enas::spaces::PtbEnas>(arc, output);
     } else if (space == "micro") {
       draw<enas::spaces::MicroEnas>(arc, output);
     } else {
-      switch (layers_option->count() > 0 ? layers : macro_layers(arc)) {
+      switch (layers_option->count() > 0 || sample_count > 0 ? layers : macro_layers(arc)) {
         case 6: draw<enas::spaces::MacroOf<6>>(arc, output); break;
         case 12: draw<enas::spaces::MacroOf<12>>(arc, output); break;
         default: draw<enas::spaces::MacroOf<24>>(arc, output); break;

@@ -94,22 +94,121 @@ inline void add_lm_flags(CLI::App& app, enas::train::LmOptions& o) {
   app.add_option("--test_window", o.test_window, "tokens per window of the batch-1 test pass")->capture_default_str();
 }
 
+/// Calls f(name, member, help) for every controller hyper-parameter flag (the reference's names).
+template <class F>
+void for_each_controller_option(enas::ControllerOptions& o, F&& f) {
+  f("controller_lr", o.lr, "Adam learning rate (beta1 0, epsilon 1e-3)");
+  f("controller_train_steps", o.train_steps, "Adam updates per phase");
+  f("controller_num_aggregate", o.num_aggregate, "samples averaged per update");
+  f("controller_tanh_constant", o.tanh_constant, "logits = C·tanh(logits); 0: off");
+  f("controller_op_tanh_reduce", o.op_tanh_reduce, "micro: op logits use C / this (no such factor in PTB and macro)");
+  f("controller_temperature", o.temperature, "logits /= T; 0: off");
+  f("controller_entropy_weight", o.entropy_weight, "reward += w·entropy");
+  f("controller_bl_dec", o.bl_dec, "baseline decay");
+  f("controller_l2_reg", o.l2_reg, "controller L2");
+  f("controller_lstm_size", o.lstm_size, "controller LSTM units");
+  f("controller_skip_target", o.skip_target, "macro: target skip probability");
+  f("controller_skip_weight", o.skip_weight, "macro: weight of the skip KL");
+  f("controller_collapse_entropy", o.collapse_entropy,
+    "warn when the policy entropy falls below this fraction of the uniform policy's (0: never)");
+}
+
 /// The controller flags, defaults from `o` (the space's reference values).
 inline void add_controller_flags(CLI::App& app, enas::ControllerOptions& o, bool& training, std::int64_t& train_every) {
   add_switch(app, "controller_training", training, "train the controller");
   app.add_option("--controller_train_every", train_every, "epochs between controller phases")->capture_default_str();
-  app.add_option("--controller_lr", o.lr, "Adam learning rate (beta1 0, epsilon 1e-3)")->capture_default_str();
-  app.add_option("--controller_train_steps", o.train_steps, "Adam updates per phase")->capture_default_str();
-  app.add_option("--controller_num_aggregate", o.num_aggregate, "samples averaged per update")->capture_default_str();
-  app.add_option("--controller_tanh_constant", o.tanh_constant, "logits = C·tanh(logits); 0: off")->capture_default_str();
-  app.add_option("--controller_op_tanh_reduce", o.op_tanh_reduce, "op logits use C / this")->capture_default_str();
-  app.add_option("--controller_temperature", o.temperature, "logits /= T; 0: off")->capture_default_str();
-  app.add_option("--controller_entropy_weight", o.entropy_weight, "reward += w·entropy")->capture_default_str();
-  app.add_option("--controller_bl_dec", o.bl_dec, "baseline decay")->capture_default_str();
-  app.add_option("--controller_l2_reg", o.l2_reg, "controller L2")->capture_default_str();
-  app.add_option("--controller_lstm_size", o.lstm_size, "controller LSTM units")->capture_default_str();
-  app.add_option("--controller_skip_target", o.skip_target, "macro: target skip probability")->capture_default_str();
-  app.add_option("--controller_skip_weight", o.skip_weight, "macro: weight of the skip KL")->capture_default_str();
+  for_each_controller_option(o, [&](const char* name, auto& member, const char* help) {
+    app.add_option(std::string("--") + name, member, help)->capture_default_str();
+  });
+}
+
+/// Flags that a reference command line carries and that have one meaning here (enas-reference.md
+/// §2). They are accepted, so that the reference's scripts run unchanged; check_reference_flags
+/// refuses any other value by name.
+struct ReferenceFlags {
+  bool sync_replicas = true;
+  std::string optim_algo;     ///< the one child optimizer of the program: "sgd" (PTB), "momentum" (CIFAR)
+  std::string program_optim;  ///< what the program trains with
+  bool final_run = false;     ///< a *_final program: the controller flags are accepted and unused
+  bool controller_training = false;
+  std::int64_t controller_train_every = 1;
+  enas::ControllerOptions unused_controller;
+  std::string search_for = "enas";  ///< ptb_final: the reference's only PTB value
+  int ptb_nodes = 0;                ///< PTB programs: the space's node count (child_rhn_depth)
+  std::int64_t rhn_depth = 0;
+  std::int64_t lm_layers = 1;
+  bool whole_channels = true;
+  bool e_skip = false;
+  std::string selection_threshold, num_cell_layers;
+};
+
+/// Adds the flags of ReferenceFlags. `optim_algo` is the reference's value for this program;
+/// `ptb_nodes` the cell's node count in a PTB program (0 in the CIFAR programs).
+inline void add_reference_flags(CLI::App& app, ReferenceFlags& r, const std::string& optim_algo, bool final_run,
+                                int ptb_nodes = 0) {
+  r.optim_algo = r.program_optim = optim_algo;
+  r.final_run = final_run;
+  r.ptb_nodes = ptb_nodes;
+  if (ptb_nodes > 0) {
+    r.rhn_depth = ptb_nodes;
+    app.add_option("--child_rhn_depth", r.rhn_depth, "cell nodes N (fixed by the space type)")->capture_default_str();
+    app.add_option("--child_num_layers", r.lm_layers, "stacked cells (1, as in every reference script)")
+        ->capture_default_str();
+  }
+  add_switch(app, "controller_sync_replicas", r.sync_replicas,
+             "on only: each controller update averages num_aggregate samples (the reference's SyncReplicasOptimizer)");
+  app.add_option("--child_optim_algo", r.optim_algo,
+                 optim_algo == "sgd" ? "sgd only: plain SGD, which the reference hard-codes for PTB"
+                                     : "momentum only: Nesterov momentum 0.9, which the reference hard-codes for CIFAR-10")
+      ->capture_default_str();
+  // The reference's scripts pass these, but its main.py defines none of them; TF1 ignored them.
+  const char* group = "Accepted so that the reference's command lines run unchanged, without effect";
+  const char* ignored = "passed by the reference's scripts, defined by none of its programs";
+  app.add_flag("--child_lstm_e_skip,!--nochild_lstm_e_skip", r.e_skip, ignored)->option_text(" ")->group(group);
+  app.add_option("--controller_selection_threshold", r.selection_threshold, ignored)->group(group);
+  app.add_option("--child_num_cell_layers", r.num_cell_layers, ignored)->group(group);
+  if (!final_run) return;
+  if (r.ptb_nodes > 0) {
+    app.add_option("--search_for", r.search_for, "enas only (the reference's PTB value)")
+        ->check(CLI::IsMember({"enas"}))
+        ->capture_default_str();
+  }
+  // A final run builds no controller; the reference's final scripts still pass every controller flag.
+  const char* unused = "a final run has no controller";
+  add_switch(app, "controller_training", r.controller_training, "off only: a final run trains a fixed architecture");
+  if (ptb_nodes == 0) add_switch(app, "controller_search_whole_channels", r.whole_channels, unused)->group(group);
+  app.add_option("--controller_train_every", r.controller_train_every, unused)->group(group);
+  for_each_controller_option(r.unused_controller, [&](const char* name, auto& member, const char*) {
+    app.add_option(std::string("--") + name, member, unused)->group(group);
+  });
+}
+
+/// Refuses, by name, a value of a ReferenceFlags flag that this library would not honour.
+inline void check_reference_flags(const ReferenceFlags& r) {
+  if (!r.sync_replicas) {
+    throw enas::ConfigError(
+        "--nocontroller_sync_replicas is not supported: every controller update averages the gradients of "
+        "--controller_num_aggregate samples, as the reference's sync replicas do (set --controller_num_aggregate=1 "
+        "for one sample per update)");
+  }
+  if (r.optim_algo != r.program_optim) {
+    throw enas::ConfigError("--child_optim_algo=" + r.optim_algo + " is not supported: this program trains the child with '" +
+                            r.program_optim + "', as the reference does");
+  }
+  if (r.ptb_nodes > 0 && r.rhn_depth != r.ptb_nodes) {
+    throw enas::ConfigError("--child_rhn_depth=" + std::to_string(r.rhn_depth) + " is not supported: this program's cell has " +
+                            std::to_string(r.ptb_nodes) +
+                            " nodes, a compile-time parameter of its space (enas::spaces::PtbCell<N, ...>)");
+  }
+  if (r.ptb_nodes > 0 && r.lm_layers != 1) {
+    throw enas::ConfigError("--child_num_layers=" + std::to_string(r.lm_layers) +
+                            " is not supported: the PTB models have one cell layer, as every reference script uses");
+  }
+  if (r.final_run && r.controller_training) {
+    throw enas::ConfigError(
+        "--controller_training: a final run trains the fixed --child_fixed_arc and has no controller; the reference "
+        "requires --nocontroller_training here");
+  }
 }
 
 /// The configuration, one sorted `name.....value` line per flag, as the reference prints it.

@@ -13,9 +13,12 @@ int main(int argc, char** argv) {
   std::string fixed_arc = "0 0 0 1 1 2 1 2 0 2 0 5 1 1 0 6 1 8 1 8 1 8 1";
   program::add_common(app, common, options.max_steps, options.log_every);
   program::add_lm_flags(app, options);
+  program::ReferenceFlags reference;
+  program::add_reference_flags(app, reference, "sgd", /*final_run=*/true, Space::num_nodes);
   app.add_option("--child_fixed_arc", fixed_arc, "the cell to train (2N-1 tokens, enas-reference.md §3.6)")
       ->capture_default_str();
   return program::run(app, argc, argv, [&] {
+    program::check_reference_flags(reference);
     const auto arch = Space::parse(fixed_arc);  // refuse a bad arc before any work
     const auto device = program::setup_runtime(common);
     const auto dir = program::prepare_output_dir(common);

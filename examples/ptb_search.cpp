@@ -35,6 +35,7 @@ void search(const program::Common& common, const enas::train::LmOptions& options
   for (std::size_t i = 0; i < std::min<std::size_t>(5, ranked.size()); ++i) {
     log.arch(Space::format(ranked[i].arch), "rw", ranked[i].score, "derive");
   }
+  Net::warn_if_degenerate(log, ranked.front().arch);
   const auto best = Space::format(ranked.front().arch);
   std::ofstream(dir / "best_arc.txt") << best << '\n';
   log.record({{"event", "best_arc"}, {"arc", best}});
@@ -56,12 +57,15 @@ int main(int argc, char** argv) {
   program::add_common(app, common, options.max_steps, options.log_every);
   program::add_lm_flags(app, options);
   program::add_controller_flags(app, controller, options.controller_training, options.controller_train_every);
+  program::ReferenceFlags reference;
+  program::add_reference_flags(app, reference, "sgd", /*final_run=*/false, Space::num_nodes);
   app.add_option("--search_for", search_for, "enas (LSTM controller) or random (random search with weight sharing)")
       ->check(CLI::IsMember({"enas", "random"}))
       ->capture_default_str();
   app.add_option("--derive_samples", options.derive_samples, "architectures sampled and scored at the end")
       ->capture_default_str();
   return program::run(app, argc, argv, [&] {
+    program::check_reference_flags(reference);
     if (search_for == "random") {
       search<enas::controllers::Random<Space>>(common, options, controller, app);
     } else {

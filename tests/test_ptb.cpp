@@ -232,16 +232,158 @@ TEST_CASE("a tiny search runs end to end and derives a valid architecture", "[pt
   fs::remove_all(dir);
 }
 
-TEST_CASE("the controller reward is 80 over the window perplexity", "[ptb][search]") {
+TEST_CASE("the controller reward is 80 over the perplexity of one uniformly drawn validation window", "[ptb][search]") {
   REQUIRE_PTB(corpus);
   auto o = enas::train::LmOptions::search_defaults();
   o.hidden = 8;
+  o.batch_size = 4;
   enas::train::LmSearchTask<PtbEnas> task(o, *corpus, at::Device("cpu"), 4);
+  // A model whose prediction is the same at every position: all cell weights zero, each node's
+  // batch-norm offset 0 on its h half and 50 on its c half, so that c = σ(50) = 1 and every node is
+  // n_i = f(0) = 0 (tanh and ReLU cells) whatever the carried state; the output batch norm then
+  // returns its offset beta. So CE(target t) = logsumexp(E·beta) − (E·beta)_t at every position.
   const auto arch = PtbEnas::parse(enas::test::kSeedPtbArc);
-  const auto ppl = task.window_perplexity(arch, 100).item<double>();
-  CHECK(ppl > 1000);  // untrained: about the vocabulary size
-  CHECK(ppl < 20000);
-  CHECK(task.score_on(arch, 100) == Approx(80.0 / ppl));
+  auto& model = task.model();
+  at::Tensor beta;
+  {
+    at::NoGradGuard no_grad;
+    for (auto& w : model->w_prev) w.zero_();
+    for (auto& w : model->w_skip) w.zero_();
+    for (int i = 0; i < PtbEnas::num_nodes; ++i) {
+      auto& offset = model->norm.offset[static_cast<std::size_t>(i)];
+      offset.narrow(0, 0, o.hidden).zero_();
+      offset.narrow(0, o.hidden, o.hidden).fill_(50.0);
+    }
+    beta = model->norm.offset.back().uniform_(-3, 3).clone();
+  }
+  const auto log_p = at::log_softmax(at::mv(model->embedding.detach().to(at::kDouble), beta.to(at::kDouble)), 0);
+  // The validation stream as the reference batches it: [B, len/B]; a window at offset i predicts
+  // columns i+1 .. i+T. Expected reward of every offset, from prefix sums of −log p(target).
+  const std::int64_t columns = static_cast<std::int64_t>(corpus->valid.size()) / o.batch_size;
+  REQUIRE(columns == 73760 / 4);
+  std::vector<double> column_ce(static_cast<std::size_t>(columns), 0.0);
+  const auto* lp = log_p.data_ptr<double>();
+  for (std::int64_t b = 0; b < o.batch_size; ++b)
+    for (std::int64_t c = 0; c < columns; ++c) column_ce[static_cast<std::size_t>(c)] -= lp[corpus->valid[static_cast<std::size_t>(b * columns + c)]];
+  std::vector<double> prefix(column_ce.size() + 1, 0.0);
+  for (std::size_t c = 0; c < column_ce.size(); ++c) prefix[c + 1] = prefix[c] + column_ce[c];
+  const std::int64_t offsets = columns - o.bptt;  // i ∈ [0, len/B − T)
+  auto expected_reward = [&](std::int64_t i) {
+    const double ce = prefix[static_cast<std::size_t>(i + o.bptt + 1)] - prefix[static_cast<std::size_t>(i + 1)];
+    return 80.0 / std::exp(ce / static_cast<double>(o.batch_size * o.bptt));
+  };
+  // reward() equals the formula on some window of the allowed range, and draws a new one each call.
+  std::set<std::int64_t> matched;
+  for (int call = 0; call < 20; ++call) {
+    const double got = task.reward(arch).item<double>();
+    std::int64_t hit = -1;
+    for (std::int64_t i = 0; i < offsets && hit < 0; ++i) {
+      // float32 sums of 140 cross-entropies of about 9 nats: a few 1e-6 relative.
+      if (std::abs(expected_reward(i) - got) < 3e-5 * got) hit = i;
+    }
+    INFO("reward " << got << " matches no window offset in [0, " << offsets << ")");
+    CHECK(hit >= 0);
+    matched.insert(hit);
+  }
+  CHECK(matched.size() >= 15);
+  // draw_reward_batch is uniform over exactly [0, len/B − T): range and a chi-square over 10 bins.
+  std::vector<int> bins(10, 0);
+  std::int64_t lo = offsets, hi = -1;
+  const int draws = 20000;
+  for (int d = 0; d < draws; ++d) {
+    const auto i = task.draw_reward_batch();
+    lo = std::min(lo, i);
+    hi = std::max(hi, i);
+    if (i >= 0 && i < offsets) ++bins[static_cast<std::size_t>(i * 10 / offsets)];
+  }
+  // Both ends of the range are reached and never passed: P(no draw among the 50 offsets at one
+  // end) = (1 − 50/18405)^20000 ≈ e^−54.
+  CHECK(lo >= 0);
+  CHECK(lo < 50);
+  CHECK(hi <= offsets - 1);
+  CHECK(hi >= offsets - 50);
+  std::vector<int> bin_size(10, 0);
+  for (std::int64_t i = 0; i < offsets; ++i) ++bin_size[static_cast<std::size_t>(i * 10 / offsets)];
+  double chi = 0.0;
+  for (std::size_t b = 0; b < 10; ++b) {
+    const double expected = draws * static_cast<double>(bin_size[b]) / static_cast<double>(offsets);
+    chi += (bins[b] - expected) * (bins[b] - expected) / expected;
+  }
+  CHECK(chi < 27.9);  // P(chi²_9 > 27.9) = 0.001
+}
+
+TEST_CASE("variational masks keep a fraction keep of the units, scaled by 1/keep", "[ptb][dropout]") {
+  at::manual_seed(8);
+  for (double keep : {0.25, 0.75}) {
+    const auto m = enas::nn::detail::keep_mask({2000, 64}, keep, at::TensorOptions());
+    const auto kept = m.ne(0);
+    CHECK(at::all(m.masked_select(kept).eq(static_cast<float>(1.0 / keep))).item<bool>());
+    const double n = static_cast<double>(m.numel());
+    const double fraction = kept.sum().item<double>() / n;
+    CHECK(std::abs(fraction - keep) < 4 * std::sqrt(keep * (1 - keep) / n));
+  }
+}
+
+TEST_CASE("word dropout drops a word again where it was dropped earlier in the same row", "[ptb][dropout]") {
+  at::manual_seed(9);
+  const double keep = 0.75;
+  const std::int64_t steps = 12, rows = 6000;
+  auto kept_fraction = [&](const at::Tensor& x, std::int64_t t) {
+    const auto m = enas::nn::detail::word_dropout_mask(x, keep, at::TensorOptions());
+    return m[t].ne(0).to(at::kDouble).mean().item<double>();
+  };
+  auto tolerance = [&](double p) { return 4 * std::sqrt(p * (1 - p) / static_cast<double>(rows)); };
+  // The same word at every step: kept at step t only if kept at every step up to t: keep^(t+1).
+  const auto same = at::full({steps, rows}, 7, at::kLong);
+  for (std::int64_t t : {0, 1, 3, 7, 11}) {
+    const double p = std::pow(keep, static_cast<double>(t + 1));
+    INFO("step " << t);
+    CHECK(std::abs(kept_fraction(same, t) - p) < tolerance(p));
+  }
+  // Two words alternating: a word at step t has occurred t/2 times before: keep^(t/2+1).
+  const auto alternating = at::arange(steps, at::kLong).remainder(2).unsqueeze(1).expand({steps, rows}).contiguous();
+  for (std::int64_t t : {0, 1, 4, 9}) {
+    const double p = std::pow(keep, static_cast<double>(t / 2 + 1));
+    INFO("step " << t);
+    CHECK(std::abs(kept_fraction(alternating, t) - p) < tolerance(p));
+  }
+  // All words distinct: plain dropout at every step.
+  const auto distinct = at::arange(steps * rows, at::kLong).view({steps, rows});
+  CHECK(std::abs(kept_fraction(distinct, 11) - keep) < tolerance(keep));
+  // The rule itself, position by position: once a word is dropped in a row, it stays dropped.
+  const auto x = at::randint(0, 4, {steps, 200}, at::kLong);
+  const auto m = enas::nn::detail::word_dropout_mask(x, keep, at::TensorOptions());
+  int violations = 0;
+  for (std::int64_t b = 0; b < 200; ++b)
+    for (std::int64_t t = 0; t < steps; ++t)
+      for (std::int64_t s = 0; s < t; ++s)
+        if (x[s][b].item<std::int64_t>() == x[t][b].item<std::int64_t>() && m[s][b].item<float>() == 0 && m[t][b].item<float>() != 0) ++violations;
+  CHECK(violations == 0);
+  CHECK(m.eq(0).any().item<bool>());
+}
+
+TEST_CASE("the slowness term is the squared change of the output between steps, over the batch", "[ptb][models]") {
+  at::manual_seed(10);
+  const std::int64_t vocab = 30, hidden = 6, batch = 3, steps = 7;
+  enas::nn::PtbFixedModel<PtbEnas> model(PtbEnas::parse(enas::test::kSeedPtbArc), small_model(hidden, vocab));
+  const auto x = at::randint(0, vocab, {steps, batch}, at::kLong);
+  const auto y = at::randint(0, vocab, {steps, batch}, at::kLong);
+  const auto s0 = at::randn({batch, hidden});
+  at::NoGradGuard no_grad;
+  const auto window = model->forward(x, y, s0, /*training=*/false, /*slowness=*/true);
+  // The outputs o_t, one step at a time: without dropout the output of a step is the carried state.
+  std::vector<at::Tensor> o;
+  auto state = s0;
+  for (std::int64_t t = 0; t < steps; ++t) {
+    state = model->forward(x.narrow(0, t, 1), y.narrow(0, t, 1), state, false).state;
+    o.push_back(state.to(at::kDouble));
+  }
+  double expected = 0.0;
+  for (std::int64_t t = 1; t < steps; ++t) expected += (o[static_cast<std::size_t>(t)] - o[static_cast<std::size_t>(t - 1)]).pow(2).sum().item<double>();
+  expected /= static_cast<double>(batch);
+  REQUIRE(window.slowness.defined());
+  CHECK(window.slowness.item<double>() == Approx(expected).epsilon(1e-5));
+  CHECK(expected > 0.0);
 }
 
 TEST_CASE("a diverging run stops with a clear message and finite weights", "[ptb][train]") {

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,7 +19,9 @@
 #include "enas/controllers/lstm.hpp"
 #include "enas/core/arc.hpp"
 #include "enas/core/concepts.hpp"
+#include "enas/core/controller_program.hpp"
 #include "enas/core/error.hpp"
+#include "enas/core/traits.hpp"
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
 #include "enas/run_hooks.hpp"
@@ -83,6 +86,11 @@ class Supernet {
       const std::vector<double> r(host.template data_ptr<double>(), host.template data_ptr<double>() + host.numel());
       const auto stats = controller_.update(batch, r);
       ++controller_updates_;
+      // Every update's means, for the reward and entropy curves (the log lines are sampled).
+      auto mean = [](const std::vector<double>& v) { return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()); };
+      log.record({{"event", "controller_update"}, {"ctrl_step", controller_updates_}, {"reward", mean(stats.reward)},
+                  {"task_reward", mean(r)}, {"baseline", stats.baseline.empty() ? 0.0 : stats.baseline.back()},
+                  {"entropy", mean(stats.entropy)}});
       for (std::int64_t k = 0; k < batch.size(); ++k, ++sample_index) {
         if (sample_index % options_.log_every != 0) continue;
         io::ControllerEvent e;
@@ -127,6 +135,39 @@ class Supernet {
     return out;
   }
 
+  /// Records the controller's policy entropy (when it can tell it) in metrics.jsonl and warns, in
+  /// plain words, when it has fallen below controller_collapse_entropy of the uniform policy's.
+  void check_collapse(io::RunLog& log, std::int64_t epoch) {
+    if constexpr (has_policy_entropy_v<Controller>) {
+      const double h = controller_.policy_entropy();
+      const double uniform = uniform_entropy<Space::num_tokens>(Space::program);
+      log.record({{"event", "policy"}, {"epoch", epoch}, {"step", step_}, {"entropy", h}, {"uniform_entropy", uniform}});
+      const double threshold = controller_.options().collapse_entropy;
+      if (threshold > 0 && h < threshold * uniform) {
+        log.warning(fmt::format(
+            "the controller has collapsed: the entropy of its policy is {:.2f} nats, {:.1f}% of the uniform "
+            "policy's {:.2f}, so it samples nearly always the same architecture and the search now trains only "
+            "that one. If this is early in the search, raise --controller_entropy_weight or "
+            "--controller_temperature, or lower --controller_lr",
+            h, 100.0 * h / uniform, uniform));
+      }
+    }
+  }
+
+  /// Warns, in plain words, when `arch` (a derived architecture) is degenerate for its space
+  /// (Space::degenerate_reason: every PTB node the identity, every micro op a skip, every macro
+  /// layer a pooling).
+  static void warn_if_degenerate(io::RunLog& log, const Arch& arch) {
+    if constexpr (has_degenerate_reason_v<Space>) {
+      const std::string why = Space::degenerate_reason(arch);
+      if (!why.empty()) {
+        log.warning("the derived architecture is degenerate: " + why +
+                    ". The controller or the shared weights favoured the cheapest choices; look at the "
+                    "controller's reward and entropy curves (plots/) before retraining it");
+      }
+    }
+  }
+
   /// Validation metric over the full split, a fresh sample per minibatch (§3.7, §7).
   double evaluate_valid() {
     return task_.evaluate_valid([this] { return sample(); });
@@ -154,6 +195,7 @@ class Supernet {
           train_controller(log);
           log.line("Here are 10 architectures");
           for (const auto& s : sample_and_score(10)) log.arch(Space::format(s.arch), Task::sample_score_name, s.score, "sample");
+          check_collapse(log, epoch);
         }
         task_.reset_states();
         log.line(fmt::format("Epoch {}: Eval", epoch));

@@ -17,7 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include "enas/controllers/decision_trace.hpp"
 #include "enas/controllers/sample_batch.hpp"
+#include "enas/core/arc.hpp"
 #include "enas/core/concepts.hpp"
 #include "enas/core/controller_options.hpp"
 #include "enas/core/controller_program.hpp"
@@ -68,12 +70,17 @@ class LstmNetImpl : public torch::nn::Cloneable<LstmNetImpl<Space>> {
 
   /// Runs the program for `k` samples. With `forced` ([k, num_tokens] int64) the decisions are
   /// read from it and only scored; otherwise they are drawn with `generator`. Differentiable
-  /// when grad mode is on.
-  SampleBatch run(std::int64_t k, const at::Tensor& forced, at::Generator generator) const;
+  /// when grad mode is on. With `trace`, every decision's numbers are copied into it.
+  SampleBatch run(std::int64_t k, const at::Tensor& forced, at::Generator generator,
+                  DecisionTrace* trace = nullptr) const;
 
   /// Draws one architecture without gradients on the host (detail/host_sampler.hpp): the same
   /// distribution and, for a given generator state, the same draw as run(1, {}, generator).
-  SampleBatch sample_on_host(at::Generator generator) const;
+  SampleBatch sample_on_host(at::Generator generator, DecisionTrace* trace = nullptr) const;
+
+  /// Scores one architecture's tokens on the host, without gradients: the host path's numbers
+  /// for given decisions (what run(1, tokens, ...) computes with tensors).
+  SampleBatch score_on_host(const std::vector<int>& tokens, DecisionTrace* trace = nullptr) const;
 
   /// True when the weights are float32, contiguous and on the CPU, which sample_on_host needs.
   bool host_path_available() const;
@@ -83,8 +90,8 @@ class LstmNetImpl : public torch::nn::Cloneable<LstmNetImpl<Space>> {
   at::Tensor w_lstm, g_emb, w_emb, w_soft, b_soft, w_attn_1, w_attn_2, v_attn;
 
  private:
-  struct State;
   at::Tensor distance_prior(std::int64_t count) const;
+  SampleBatch host_pass(const std::int64_t* forced, at::Generator& generator, DecisionTrace* trace) const;
 
   ControllerOptions options_;
   at::Tensor fixed_bias_;
@@ -142,6 +149,20 @@ class Lstm {
 
   double baseline() const { return baseline_; }
   void set_baseline(double b) { baseline_ = b; }
+
+  /// The entropy in nats of the policy over whole architectures, estimated from `k` samples
+  /// drawn with a copy of the generator (the run's own draws stay as they were): by the chain
+  /// rule, the mean over samples of the summed full entropies of their decisions. A uniform
+  /// policy has uniform_entropy(Space::program); a collapsed one is near 0.
+  double policy_entropy(std::int64_t k = 32) const {
+    at::NoGradGuard no_grad;
+    DecisionTrace trace;
+    net_->run(k, at::Tensor(), generator_.clone(), &trace);
+    double sum = 0.0;
+    for (const auto& d : trace.decisions)
+      for (double h : d.entropy_full) sum += h;
+    return sum / static_cast<double>(k);
+  }
 
   /// Everything a resumed run needs: weights, Adam state, baseline, generator.
   void save(io::OutputArchive& a) const {

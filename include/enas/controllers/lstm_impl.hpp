@@ -32,7 +32,8 @@ at::Tensor LstmNetImpl<Space>::distance_prior(std::int64_t count) const {
 }
 
 template <class Space>
-SampleBatch LstmNetImpl<Space>::run(std::int64_t k, const at::Tensor& forced, at::Generator generator) const {
+SampleBatch LstmNetImpl<Space>::run(std::int64_t k, const at::Tensor& forced, at::Generator generator,
+                                     DecisionTrace* trace) const {
   constexpr int num_tokens = Space::num_tokens;
   const std::int64_t n = options_.lstm_size;
   const bool scoring = forced.defined();
@@ -41,7 +42,7 @@ SampleBatch LstmNetImpl<Space>::run(std::int64_t k, const at::Tensor& forced, at
   }
   const double temperature = options_.temperature;
   const double tanh_c = options_.tanh_constant;
-  const double op_tanh_c = options_.op_tanh_reduce > 0 ? tanh_c / options_.op_tanh_reduce : tanh_c;
+  const double op_tanh_c = op_tanh_constant(layout, options_);
   // logits /= T, then C·tanh(logits), each only when set (the reference's None).
   auto shape_logits = [temperature](at::Tensor logits, double c) {
     if (temperature > 0) logits = logits / temperature;
@@ -58,9 +59,33 @@ SampleBatch LstmNetImpl<Space>::run(std::int64_t k, const at::Tensor& forced, at
   std::vector<at::Tensor> anchor_value, anchor_key;
   std::vector<at::Tensor> log_probs, entropies, penalties;
 
+  if (trace != nullptr) {
+    trace->rows = k;
+    trace->decisions.clear();
+  }
+  auto to_host = [](const at::Tensor& t) {
+    const auto d = t.detach().to(at::kCPU, at::kDouble).contiguous();
+    return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+  };
+  // Only when asked: copies one decision's numbers to the host.
+  auto record = [&](Instr kind, int token, const at::Tensor& raw, const at::Tensor& logits, const at::Tensor& log_pi,
+                    const at::Tensor& sampled, const at::Tensor& full) {
+    if (trace == nullptr) return;
+    DecisionTrace::Decision d;
+    d.kind = kind;
+    d.token = token;
+    d.width = static_cast<int>(logits.size(1));
+    d.raw = to_host(raw);
+    d.logits = to_host(logits);
+    d.log_prob = to_host(log_pi);
+    d.entropy_sampled = to_host(sampled);
+    d.entropy_full = to_host(full);
+    trace->decisions.push_back(std::move(d));
+  };
+
   // One categorical decision over the columns of `logits`: draw (or read) it, record its
   // log-probability and entropy, write the token. Returns the chosen ids [k].
-  auto choose = [&](const at::Tensor& logits, int token) {
+  auto choose = [&](Instr kind, const at::Tensor& raw, const at::Tensor& logits, int token) {
     const auto log_p = at::log_softmax(logits, 1);
     at::Tensor idx;
     if (scoring) {
@@ -76,11 +101,10 @@ SampleBatch LstmNetImpl<Space>::run(std::int64_t k, const at::Tensor& forced, at
     }
     const auto chosen = log_p.gather(1, idx.view({k, 1})).view({k});
     log_probs.push_back(chosen);
-    if (layout.entropy == EntropyKind::kSampledTerm) {
-      entropies.push_back((-chosen * chosen.exp()).detach());
-    } else {
-      entropies.push_back((-(log_p.exp() * log_p).sum(1)).detach());
-    }
+    const auto sampled = (-chosen * chosen.exp()).detach();
+    const auto full = (-(log_p.exp() * log_p).sum(1)).detach();
+    entropies.push_back(layout.entropy == EntropyKind::kSampledTerm ? sampled : full);
+    record(kind, token, raw, logits, chosen, sampled, full);
     return idx;
   };
   // Attention logits v·tanh(W1·a_j + W2·h) over the first `count` anchors: [k, count].
@@ -117,19 +141,20 @@ SampleBatch LstmNetImpl<Space>::run(std::int64_t k, const at::Tensor& forced, at
         anchor_key.clear();
         break;
       case Instr::kChooseOp: {
-        auto logits = detail::rows_times(h, w_soft);
-        if (layout.favoured_ops > 0) logits = logits + b_soft;
-        logits = shape_logits(logits, op_tanh_c);
+        auto raw = detail::rows_times(h, w_soft);
+        if (layout.favoured_ops > 0) raw = raw + b_soft;
+        auto logits = shape_logits(raw, op_tanh_c);
         if (layout.favoured_ops > 0 && in.cell == 0) logits = logits + fixed_bias_;
-        const auto op = choose(logits, in.token);
+        const auto op = choose(in.kind, raw, logits, in.token);
         input = w_emb.index_select(0, op);
         break;
       }
       case Instr::kChooseNode: {
         const std::int64_t count = in.count;
-        auto logits = shape_logits(attend(count), tanh_c);
+        const auto raw = attend(count);
+        auto logits = shape_logits(raw, tanh_c);
         if (layout.node_distance_prior) logits = logits - distance_prior(count);
-        const auto j = choose(logits, in.token);
+        const auto j = choose(in.kind, raw, logits, in.token);
         std::vector<at::Tensor> values(anchor_value.begin(), anchor_value.begin() + count);
         input = at::stack(values, 1).gather(1, j.view({k, 1, 1}).expand({k, 1, n})).view({k, n});
         if (layout.node_input_by_distance) {
@@ -140,7 +165,8 @@ SampleBatch LstmNetImpl<Space>::run(std::int64_t k, const at::Tensor& forced, at
       case Instr::kChooseSkips: {
         const std::int64_t count = in.count;
         // Per anchor the logits are [-q, q] -> C·tanh -> [-a, a]; P(skip) = sigmoid(2a).
-        const auto a = shape_logits(attend(count), tanh_c);
+        const auto raw = attend(count);
+        const auto a = shape_logits(raw, tanh_c);
         const auto log_p1 = at::log_sigmoid(2 * a);
         const auto log_p0 = at::log_sigmoid(-2 * a);
         at::Tensor bits;
@@ -157,11 +183,10 @@ SampleBatch LstmNetImpl<Space>::run(std::int64_t k, const at::Tensor& forced, at
         const auto b = bits.to(a.scalar_type());
         const auto log_pi = b * log_p1 + (1 - b) * log_p0;
         log_probs.push_back(log_pi.sum(1));
-        if (layout.entropy == EntropyKind::kSampledTerm) {
-          entropies.push_back((-(log_pi * log_pi.exp())).sum(1).detach());
-        } else {
-          entropies.push_back((-(log_p1.exp() * log_p1 + log_p0.exp() * log_p0)).sum(1).detach());
-        }
+        const auto sampled = (-(log_pi * log_pi.exp())).sum(1).detach();
+        const auto full = (-(log_p1.exp() * log_p1 + log_p0.exp() * log_p0)).sum(1).detach();
+        entropies.push_back(layout.entropy == EntropyKind::kSampledTerm ? sampled : full);
+        record(in.kind, in.token, raw, a, log_probs.back(), sampled, full);
         if (layout.skip_penalty) {
           // KL(p || target) with p the true skip probability (§0), summed over this layer's bits.
           const double t = options_.skip_target;
@@ -193,7 +218,24 @@ bool LstmNetImpl<Space>::host_path_available() const {
 }
 
 template <class Space>
-SampleBatch LstmNetImpl<Space>::sample_on_host(at::Generator generator) const {
+SampleBatch LstmNetImpl<Space>::sample_on_host(at::Generator generator, DecisionTrace* trace) const {
+  return host_pass(nullptr, generator, trace);
+}
+
+template <class Space>
+SampleBatch LstmNetImpl<Space>::score_on_host(const std::vector<int>& tokens, DecisionTrace* trace) const {
+  check_tokens<Space>(tokens);
+  const std::vector<std::int64_t> forced(tokens.begin(), tokens.end());
+  at::Generator unused;
+  return host_pass(forced.data(), unused, trace);
+}
+
+template <class Space>
+SampleBatch LstmNetImpl<Space>::host_pass(const std::int64_t* forced, at::Generator& generator,
+                                          DecisionTrace* trace) const {
+  if (!host_path_available()) {
+    throw ConfigError("controller: the host path needs float32 contiguous weights on the CPU");
+  }
   detail::HostWeights w;
   w.w_lstm = w_lstm.data_ptr<float>();
   w.g_emb = g_emb.data_ptr<float>();
@@ -206,7 +248,7 @@ SampleBatch LstmNetImpl<Space>::sample_on_host(at::Generator generator) const {
   w.v_attn = v_attn.data_ptr<float>();
   constexpr int max_anchors = program_max_anchors(Space::program);
   const auto s = detail::host_sample(Space::program, layout, options_, w, Space::num_tokens,
-                                     max_anchors > 0 ? max_anchors : 1, generator);
+                                     max_anchors > 0 ? max_anchors : 1, generator, forced, trace);
   SampleBatch out;
   out.tokens = at::tensor(s.tokens, at::kLong).view({1, Space::num_tokens});
   out.log_prob = at::full({1}, s.log_prob, w_lstm.options());

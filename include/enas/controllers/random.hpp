@@ -71,6 +71,8 @@ class Random {
   }
 
   double baseline() const { return baseline_; }
+  /// The uniform policy's entropy in nats, Σ over positions of log(range).
+  double policy_entropy() const { return uniform_entropy<Space::num_tokens>(Space::program); }
   void set_baseline(double b) { baseline_ = b; }
 
   void save(io::OutputArchive& a) const {

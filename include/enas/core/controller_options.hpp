@@ -11,7 +11,7 @@ struct ControllerOptions {
   int lstm_size = 100;           ///< units of the one-layer controller LSTM
   double init_range = 0.1;       ///< weights start uniform in [-init_range, init_range]
   double tanh_constant = 0.0;    ///< logits = C * tanh(logits); 0 switches it off
-  double op_tanh_reduce = 1.0;   ///< op logits use C / op_tanh_reduce
+  double op_tanh_reduce = 1.0;   ///< micro only: op logits use C / op_tanh_reduce (no such factor in PTB, macro)
   double temperature = 0.0;      ///< logits /= T before the tanh; 0 switches it off
   double entropy_weight = 0.0;   ///< reward += w * entropy of the sample
   double bl_dec = 0.99;          ///< baseline b <- b - (1 - bl_dec)(b - R)
@@ -21,6 +21,8 @@ struct ControllerOptions {
   double skip_weight = 0.8;      ///< macro: weight of the skip KL penalty; 0 switches it off
   int train_steps = 50;          ///< Adam updates per controller phase
   int num_aggregate = 10;        ///< sampled architectures averaged into one update
+  double collapse_entropy = 0.1;  ///< warn when the policy entropy falls below this fraction of
+                                  ///< the uniform policy's (enas only; 0: never)
 };
 
 }  // namespace enas

@@ -10,8 +10,11 @@
 #define ENAS_CORE_CONTROLLER_PROGRAM_HPP
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+
+#include "enas/core/controller_options.hpp"
 
 namespace enas {
 
@@ -50,9 +53,17 @@ struct ControllerLayout {
   int favoured_ops = 0;                 ///< micro: the first k ops get the op biases below
   double learned_op_bias = 0.0;         ///< micro: learned bias init (10) of the favoured ops
   double fixed_op_bias = 0.0;           ///< micro: +b on favoured, -b on others, in cell 0 only
+  bool op_tanh_reduce = false;          ///< micro: op logits use C / options.op_tanh_reduce
   EntropyKind entropy = EntropyKind::kSampledTerm;
   bool skip_penalty = false;            ///< macro: KL(p_skip || target) added to the loss
 };
+
+/// The tanh constant of the op logits: C / op_tanh_reduce where the layout has that factor (the
+/// micro controller, §6.3), C itself elsewhere (the PTB and macro controllers have none, §6.2).
+constexpr double op_tanh_constant(const ControllerLayout& layout, const ControllerOptions& options) {
+  return layout.op_tanh_reduce && options.op_tanh_reduce > 0 ? options.tanh_constant / options.op_tanh_reduce
+                                                             : options.tanh_constant;
+}
 
 namespace detail {
 
@@ -126,6 +137,15 @@ constexpr std::array<int, Tokens> token_bounds(const std::array<Instruction, N>&
     }
   }
   return bound;
+}
+
+/// The entropy in nats of the uniform policy over a program's architectures, Σ_p log(bound_p):
+/// the most a controller's policy can have, against which collapse is judged.
+template <std::size_t Tokens, std::size_t N>
+double uniform_entropy(const std::array<Instruction, N>& program) {
+  double h = 0.0;
+  for (int b : token_bounds<Tokens>(program)) h += std::log(static_cast<double>(b));
+  return h;
 }
 
 /// The number of LSTM steps and the most anchors alive at once, for buffer sizes.

@@ -43,6 +43,11 @@ template <class T>
 using DefaultsOf = std::enable_if_t<std::is_same_v<decltype(T::controller_defaults()), ControllerOptions>>;
 
 template <class T>
+using DegenerateReasonOf = decltype(std::string(T::degenerate_reason(std::declval<const typename T::Arch&>())));
+template <class T>
+using PolicyEntropyOf = decltype(static_cast<double>(std::declval<T&>().policy_entropy()));
+
+template <class T>
 using SpaceOf = typename T::space_type;
 template <class T>
 using TrainableOf = decltype(static_cast<bool>(T::is_trainable));
@@ -69,6 +74,13 @@ inline constexpr bool has_token_descriptions_v = detail::Detect<S, detail::Descr
 template <class S>
 inline constexpr bool has_controller_defaults_v = detail::Detect<S, detail::DefaultsOf>::value;
 /// @}
+
+/// Optional members: `Space::degenerate_reason(arch)` says why an architecture is degenerate (""
+/// when it is not); `controller.policy_entropy()` estimates the entropy of its policy in nats.
+template <class S>
+inline constexpr bool has_degenerate_reason_v = detail::Detect<S, detail::DegenerateReasonOf>::value;
+template <class C>
+inline constexpr bool has_policy_entropy_v = detail::Detect<C, detail::PolicyEntropyOf>::value;
 
 /// True when S models enas::SearchSpace (see core/concepts.hpp for the requirement list).
 template <class S>

@@ -118,6 +118,12 @@ class RunLog {
     record(std::move(j));
   }
 
+  /// A warning in plain words, marked as such in the log and kept in metrics.jsonl.
+  void warning(const std::string& text) {
+    line("warning: " + text);
+    record({{"event", "warning"}, {"text", text}});
+  }
+
   /// An evaluation result: name is "valid_ppl", "test_ppl", "valid_acc" or "test_acc".
   void eval(std::int64_t epoch, std::int64_t step, const std::string& name, double value) {
     const bool accuracy = name.find("acc") != std::string::npos;

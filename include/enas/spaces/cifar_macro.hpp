@@ -143,6 +143,19 @@ struct Macro {
     return "L + L(L-1)/2 for L = " + std::to_string(Layers) + " layers";
   }
 
+  /// Why `arch` is degenerate ("" when it is not): a network of pooling layers only has the stem's
+  /// convolution to learn with.
+  static std::string degenerate_reason(const Arch& arch) {
+    constexpr auto pooling = make_type_table(op_list{}, [](auto tag) {
+      constexpr auto kind = decltype(tag)::type::kind;
+      return kind == ops::OpKind::kAvgPool || kind == ops::OpKind::kMaxPool;
+    });
+    for (int op : arch.op) {
+      if (!pooling[static_cast<std::size_t>(op)]) return "";
+    }
+    return "every layer is a pooling layer (the network's only convolution is the stem)";
+  }
+
   /// Name of an op id, e.g. "sep 5x5".
   static std::string op_name(int id) {
     const auto names = make_type_table(op_list{}, [](auto tag) { return decltype(tag)::type::name(); });
@@ -150,12 +163,13 @@ struct Macro {
   }
 
   /// scripts/cifar10_macro_search.sh: LSTM 64, tanh constant 1.5, no temperature, entropy 1e-4,
-  /// Adam 1e-3, 50 updates of 20 samples, skip target 0.4 and weight 0.8.
+  /// Adam 1e-3, 50 updates of 20 samples, skip target 0.4 and weight 0.8. The script also passes
+  /// controller_op_tanh_reduce 2.5, which the macro controller has no use for (§2.3, §6.2): the
+  /// op logits use the full tanh constant, and the layout says so.
   static ControllerOptions controller_defaults() {
     ControllerOptions o;
     o.lstm_size = 64;
     o.tanh_constant = 1.5;
-    o.op_tanh_reduce = 2.5;  // set by the script, no effect in the macro controller (§2.3)
     o.temperature = 0.0;
     o.entropy_weight = 1e-4;
     o.lr = 1e-3;

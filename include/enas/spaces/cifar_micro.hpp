@@ -86,6 +86,7 @@ struct Micro {
     layout.favoured_ops = num_ops >= 2 ? 2 : num_ops;
     layout.learned_op_bias = 10.0;
     layout.fixed_op_bias = 0.25;
+    layout.op_tanh_reduce = true;
     layout.entropy = EntropyKind::kFull;
     return layout;
   }();
@@ -154,6 +155,22 @@ struct Micro {
   }
   static std::string token_count_rule() {
     return "2 cells x 4 tokens x " + std::to_string(Nodes) + " nodes";
+  }
+
+  /// Why `arch` is degenerate ("" when it is not): a cell whose every op is the identity only
+  /// sums its inputs; a search that derives it has learnt nothing useful.
+  static std::string degenerate_reason(const Arch& arch) {
+    constexpr auto identity = make_type_table(op_list{}, [](auto tag) { return decltype(tag)::type::kind == ops::OpKind::kIdentity; });
+    std::string out;
+    for (int c = 0; c < 2; ++c) {
+      bool all = true;
+      for (const auto& n : arch.cells[static_cast<std::size_t>(c)]) {
+        all = all && identity[static_cast<std::size_t>(n.x_op)] && identity[static_cast<std::size_t>(n.y_op)];
+      }
+      if (all) out += std::string(out.empty() ? "" : "; ") + "every op of the " + (c == 0 ? "normal" : "reduction") +
+                      " cell is the identity (the cell only adds its inputs)";
+    }
+    return out;
   }
 
   /// Name of an op id, e.g. "sep 3x3".

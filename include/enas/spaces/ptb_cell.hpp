@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "enas/core/activations.hpp"
@@ -127,6 +128,18 @@ struct PtbCell {
     return (position % 2 == 1 ? "predecessor of node " : "activation of node ") + std::to_string(node);
   }
   static std::string token_count_rule() { return "2N-1 for N = " + std::to_string(Nodes) + " nodes"; }
+
+  /// Why `arch` is degenerate ("" when it is not): with the identity at every node the cell
+  /// computes only gated linear maps of its inputs.
+  static std::string degenerate_reason(const Arch& arch) {
+    constexpr auto identity = make_type_table(activations{}, [](auto tag) {
+      return std::is_same_v<typename decltype(tag)::type, Identity>;
+    });
+    for (int a : arch.activation) {
+      if (!identity[static_cast<std::size_t>(a)]) return "";
+    }
+    return "every node's activation is the identity (the cell computes only gated linear maps)";
+  }
 
   /// Name of an activation id, e.g. "tanh".
   static std::string_view activation_name(int id) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "enas/controllers/decision_trace.hpp"
 #include "enas/controllers/detail/draw.hpp"
 #include "enas/core/controller_options.hpp"
 #include "enas/core/controller_program.hpp"
@@ -54,16 +55,19 @@ inline void add_row_times(const float* x, const float* w, std::int64_t rows, std
 
 inline float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
-/// Interprets `program` once for one sample.
+/// Interprets `program` once for one sample. With `forced` (num_tokens entries, already
+/// range-checked) the decisions are read from it instead of drawn; with `trace` every decision's
+/// numbers are recorded.
 template <std::size_t N>
 HostSample host_sample(const std::array<Instruction, N>& program, const ControllerLayout& layout,
                        const ControllerOptions& options, const HostWeights& w, int num_tokens, int max_anchors,
-                       at::Generator& generator) {
+                       at::Generator& generator, const std::int64_t* forced = nullptr,
+                       DecisionTrace* trace = nullptr) {
   const std::int64_t n = options.lstm_size;
   const std::int64_t ops = layout.num_ops;
   const double temperature = options.temperature;
   const double tanh_c = options.tanh_constant;
-  const double op_tanh_c = options.op_tanh_reduce > 0 ? tanh_c / options.op_tanh_reduce : tanh_c;
+  const double op_tanh_c = op_tanh_constant(layout, options);
   auto shape_logit = [temperature](double l, double c) {
     if (temperature > 0) l /= temperature;
     if (c > 0) l = c * std::tanh(l);
@@ -78,6 +82,23 @@ HostSample host_sample(const std::array<Instruction, N>& program, const Controll
       anchor_key(static_cast<std::size_t>(max_anchors * n));
   std::vector<double> logits(static_cast<std::size_t>(std::max<std::int64_t>(ops, max_anchors)));
   std::vector<double> prob(logits.size());
+  std::vector<double> raw(logits.size());  // logits before shaping, kept for the trace only
+  if (trace != nullptr) {
+    trace->rows = 1;
+    trace->decisions.clear();
+  }
+  auto record = [&](Instr kind, int token, int width, double log_pi, double sampled, double full) {
+    DecisionTrace::Decision d;
+    d.kind = kind;
+    d.token = token;
+    d.width = width;
+    d.raw.assign(raw.begin(), raw.begin() + width);
+    d.logits.assign(logits.begin(), logits.begin() + width);
+    d.log_prob = {log_pi};
+    d.entropy_sampled = {sampled};
+    d.entropy_full = {full};
+    trace->decisions.push_back(std::move(d));
+  };
   int anchors = 0;
   int skip_layers = 0;
 
@@ -91,19 +112,19 @@ HostSample host_sample(const std::array<Instruction, N>& program, const Controll
     for (int j = 0; j < m; ++j) prob[static_cast<std::size_t>(j)] = std::exp(logits[static_cast<std::size_t>(j)] - lse);
     return lse;
   };
-  auto choose = [&](int m, int token) {
+  auto choose = [&](Instr kind, int m, int token) {
     const double lse = softmax(m);
-    const int j = draw_categorical(prob.data(), m, generator);
+    const int j = forced != nullptr ? static_cast<int>(forced[token]) : draw_categorical(prob.data(), m, generator);
     const double lp = logits[static_cast<std::size_t>(j)] - lse;
-    out.log_prob += lp;
-    if (layout.entropy == EntropyKind::kSampledTerm) {
-      out.entropy += -lp * std::exp(lp);
-    } else {
-      for (int i = 0; i < m; ++i) {
-        const double p = prob[static_cast<std::size_t>(i)];
-        if (p > 0) out.entropy -= p * (logits[static_cast<std::size_t>(i)] - lse);
-      }
+    const double sampled = -lp * std::exp(lp);
+    double full = 0.0;
+    for (int i = 0; i < m; ++i) {
+      const double p = prob[static_cast<std::size_t>(i)];
+      if (p > 0) full -= p * (logits[static_cast<std::size_t>(i)] - lse);
     }
+    out.log_prob += lp;
+    out.entropy += layout.entropy == EntropyKind::kSampledTerm ? sampled : full;
+    if (trace != nullptr) record(kind, token, m, lp, sampled, full);
     out.tokens[static_cast<std::size_t>(token)] = j;
     return j;
   };
@@ -165,23 +186,25 @@ HostSample host_sample(const std::array<Instruction, N>& program, const Controll
           double acc = 0.0;
           for (std::int64_t k = 0; k < n; ++k) acc += static_cast<double>(h[static_cast<std::size_t>(k)]) * w.w_soft[k * ops + j];
           if (w.b_soft != nullptr) acc += w.b_soft[j];
+          raw[static_cast<std::size_t>(j)] = acc;
           acc = shape_logit(acc, op_tanh_c);
           if (w.fixed_bias != nullptr && in.cell == 0) acc += w.fixed_bias[j];
           logits[static_cast<std::size_t>(j)] = acc;
         }
-        const int op = choose(static_cast<int>(ops), in.token);
+        const int op = choose(in.kind, static_cast<int>(ops), in.token);
         std::copy(w.w_emb + op * n, w.w_emb + (op + 1) * n, input.begin());
         break;
       }
       case Instr::kChooseNode: {
         const int count = in.count;
         attend(count);
+        std::copy(logits.begin(), logits.begin() + count, raw.begin());
         for (int j = 0; j < count; ++j) {
           double l = shape_logit(logits[static_cast<std::size_t>(j)], tanh_c);
           if (layout.node_distance_prior) l -= static_cast<double>((count - j) * (count - j)) / 6.0;
           logits[static_cast<std::size_t>(j)] = l;
         }
-        const int j = choose(count, in.token);
+        const int j = choose(in.kind, count, in.token);
         const float scale = layout.node_input_by_distance ? static_cast<float>(1.0 / (0.1 + (count - j))) : 1.0f;
         const float* value = anchor_value.data() + j * n;
         for (std::int64_t m = 0; m < n; ++m) input[static_cast<std::size_t>(m)] = value[m] * scale;
@@ -190,22 +213,24 @@ HostSample host_sample(const std::array<Instruction, N>& program, const Controll
       case Instr::kChooseSkips: {
         const int count = in.count;
         attend(count);
+        std::copy(logits.begin(), logits.begin() + count, raw.begin());
         std::fill(input.begin(), input.end(), 0.0f);
         int chosen = 0;
         double kl = 0.0;
+        double block_lp = 0.0;
+        double block_sampled = 0.0;
+        double block_full = 0.0;
         for (int j = 0; j < count; ++j) {
           const double a = shape_logit(logits[static_cast<std::size_t>(j)], tanh_c);
+          logits[static_cast<std::size_t>(j)] = a;
           const double p1 = 1.0 / (1.0 + std::exp(-2.0 * a));
           const double log_p1 = -std::log1p(std::exp(-2.0 * a));
           const double log_p0 = -std::log1p(std::exp(2.0 * a));
-          const bool bit = draw_bernoulli(p1, generator);
+          const bool bit = forced != nullptr ? forced[in.token + j] != 0 : draw_bernoulli(p1, generator);
           const double lp = bit ? log_p1 : log_p0;
-          out.log_prob += lp;
-          if (layout.entropy == EntropyKind::kSampledTerm) {
-            out.entropy += -lp * std::exp(lp);
-          } else {
-            out.entropy += -(p1 * log_p1 + (1 - p1) * log_p0);
-          }
+          block_lp += lp;
+          block_sampled += -lp * std::exp(lp);
+          block_full += -(p1 * log_p1 + (1 - p1) * log_p0);
           if (layout.skip_penalty) {
             const double t = options.skip_target;
             kl += p1 * (log_p1 - std::log(t)) + (1 - p1) * (log_p0 - std::log(1 - t));
@@ -217,6 +242,9 @@ HostSample host_sample(const std::array<Instruction, N>& program, const Controll
             for (std::int64_t m = 0; m < n; ++m) input[static_cast<std::size_t>(m)] += value[m];
           }
         }
+        out.log_prob += block_lp;
+        out.entropy += layout.entropy == EntropyKind::kSampledTerm ? block_sampled : block_full;
+        if (trace != nullptr) record(in.kind, in.token, count, block_lp, block_sampled, block_full);
         const float norm = 1.0f / static_cast<float>(1 + chosen);
         for (auto& v : input) v *= norm;
         out.skip_penalty += kl;
