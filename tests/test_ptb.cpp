@@ -400,3 +400,61 @@ TEST_CASE("a diverging run stops with a clear message and finite weights", "[ptb
   CHECK_THROWS_WITH(run.run(log), Catch::Matchers::Contains("non-finite") && Catch::Matchers::Contains("--child_lr"));
   for (const auto& p : run.model()->parameters()) CHECK(at::isfinite(p).all().item<bool>());
 }
+
+TEST_CASE("a collapsed controller and a degenerate derived cell are reported in plain words", "[ptb][search][collapse]") {
+  REQUIRE_PTB(corpus);
+  auto o = enas::train::LmOptions::search_defaults();
+  o.hidden = 8;
+  auto co = PtbEnas::controller_defaults();
+  co.lstm_size = 16;
+  // Without the tanh constant: the reference's C·tanh bounds every logit by ±2.5, which keeps the
+  // PTB policy above about a fifth of the uniform entropy however the controller is trained.
+  co.tanh_constant = 0;
+  co.init_range = 1.0;  // LSTM outputs of order 1, so that scaling w_soft and v_attn below saturates
+  enas::Supernet<PtbEnas> net(o, co, *corpus, at::Device("cpu"), 5);
+  const auto dir = temp_dir("collapse");
+  const double uniform = enas::uniform_entropy<PtbEnas::num_tokens>(PtbEnas::program);
+  auto warnings = [&] {
+    std::ifstream metrics(dir / "metrics.jsonl");
+    std::vector<std::string> out;
+    for (std::string line; std::getline(metrics, line);) {
+      const auto j = nlohmann::json::parse(line);
+      if (j.at("event") == "warning") out.push_back(j.at("text").get<std::string>());
+    }
+    return out;
+  };
+  {
+    enas::io::RunLog log(dir, /*echo=*/false);
+    // A fresh controller is near uniform (its policy entropy well above a tenth of the 34.1 nats of the
+    // uniform policy): no warning.
+    net.check_collapse(log, 1);
+    CHECK(warnings().empty());
+    const double fresh = net.controller().policy_entropy();
+    INFO("policy entropy of a fresh controller " << fresh << " nats, uniform " << uniform);
+    CHECK(fresh > 0.5 * uniform);
+    // Saturated logits: every choice near certain, so the policy entropy is a few nats.
+    {
+      at::NoGradGuard no_grad;
+      net.controller().net()->w_soft.mul_(1e3);
+      net.controller().net()->v_attn.mul_(1e3);
+    }
+    const double saturated = net.controller().policy_entropy();
+    INFO("policy entropy of the saturated controller " << saturated << " nats");
+    CHECK(saturated < 0.1 * uniform);
+    net.check_collapse(log, 2);
+    const auto w = warnings();
+    REQUIRE(w.size() == 1);
+    CHECK(w[0].find("the controller has collapsed") != std::string::npos);
+    CHECK(w[0].find("--controller_entropy_weight") != std::string::npos);
+    // The degenerate cell: every node the identity.
+    enas::Supernet<PtbEnas>::warn_if_degenerate(log, PtbEnas::parse(enas::test::kSeedPtbArc));
+    CHECK(warnings().size() == 1);
+    enas::Supernet<PtbEnas>::warn_if_degenerate(log, PtbEnas::parse("2 0 2 1 2 2 2 3 2 4 2 5 2 6 2 7 2 8 2 9 2 10 2"));
+    REQUIRE(warnings().size() == 2);
+    CHECK(warnings()[1].find("degenerate") != std::string::npos);
+  }
+  std::ifstream text(dir / "stdout");
+  const std::string all((std::istreambuf_iterator<char>(text)), std::istreambuf_iterator<char>());
+  CHECK(all.find("warning: the controller has collapsed") != std::string::npos);
+  fs::remove_all(dir);
+}

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -198,4 +199,40 @@ TEST_CASE("the CIFAR controller programs follow the reference's decision order",
   }
   STATIC_REQUIRE(Micro::controller_layout.entropy == enas::EntropyKind::kFull);
   STATIC_REQUIRE(Micro::controller_layout.favoured_ops == 2);
+}
+
+TEST_CASE("degenerate architectures are named by their space", "[spaces][collapse]") {
+  // PTB: activation 2 is the identity in PtbEnas (tanh, ReLU, identity, sigmoid).
+  CHECK(PtbEnas::degenerate_reason(PtbEnas::parse(enas::test::kSeedPtbArc)).empty());
+  const auto linear = PtbEnas::parse("2 0 2 1 2 2 2 3 2 4 2 5 2 6 2 7 2 8 2 9 2 10 2");
+  CHECK(PtbEnas::degenerate_reason(linear).find("identity") != std::string::npos);
+  CHECK(PtbEnas::degenerate_reason(PtbEnas::parse("2 0 2 1 2 2 2 3 2 4 2 5 2 6 2 7 2 8 2 9 2 10 0")).empty());
+  // Micro: op 4 is the identity; only the cells made of it alone are named.
+  using enas::spaces::MicroEnas;
+  const std::string published = "0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1";
+  CHECK(MicroEnas::degenerate_reason(MicroEnas::parse(published)).empty());
+  const std::string skips = "0 4 1 4 0 4 1 4 0 4 1 4 0 4 1 4 0 4 1 4";
+  const auto both = MicroEnas::degenerate_reason(MicroEnas::parse(skips + " " + skips));
+  CHECK(both.find("normal") != std::string::npos);
+  CHECK(both.find("reduction") != std::string::npos);
+  const auto normal_only = MicroEnas::degenerate_reason(MicroEnas::parse(skips + " " + published.substr(40)));
+  CHECK(normal_only.find("normal") != std::string::npos);
+  CHECK(normal_only.find("reduction") == std::string::npos);
+  // Macro: ops 4 and 5 are the poolings.
+  using Macro = enas::spaces::MacroOf<3>;
+  CHECK(Macro::degenerate_reason(Macro::parse("4 5 0 4 1 1")).find("pooling") != std::string::npos);
+  CHECK(Macro::degenerate_reason(Macro::parse("4 5 0 0 1 1")).empty());
+}
+
+TEST_CASE("the uniform policy's entropy is the sum of the log token ranges", "[spaces][collapse]") {
+  // By hand. PTB, 12 nodes, 4 activations: 12·log 4 + log(11!) (predecessor i has i choices).
+  CHECK(enas::uniform_entropy<PtbEnas::num_tokens>(PtbEnas::program) ==
+        Approx(12 * std::log(4.0) + std::log(39916800.0)));
+  // Macro, 12 layers, 6 ops: 12·log 6 + 66·log 2.
+  using enas::spaces::MacroEnas;
+  CHECK(enas::uniform_entropy<MacroEnas::num_tokens>(MacroEnas::program) == Approx(12 * std::log(6.0) + 66 * std::log(2.0)));
+  // Micro, per cell per node k = 2..6: two inputs of k and two ops of 5; two cells: 2·(2·log 720 + 10·log 5).
+  using enas::spaces::MicroEnas;
+  CHECK(enas::uniform_entropy<MicroEnas::num_tokens>(MicroEnas::program) ==
+        Approx(2 * (2 * std::log(720.0) + 10 * std::log(5.0))));
 }
