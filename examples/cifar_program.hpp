@@ -92,19 +92,7 @@ void run_search(const Common& common, const enas::train::ImageOptions& options,
   config["search_for"] = Controller::is_trainable ? "enas" : "random";
   train_with_checkpoints(net, dir, config, log, [&](const enas::RunHooks& hooks) { return net.search(log, hooks); });
   log.line(fmt::format("Deriving: {} sampled architectures scored on one validation minibatch", options.derive_samples));
-  const auto ranked = net.derive(options.derive_samples);
-  for (std::size_t i = 0; i < std::min<std::size_t>(5, ranked.size()); ++i) {
-    log.arch(Space::format(ranked[i].arch), "val_acc", ranked[i].score, "derive");
-  }
-  enas::Supernet<Space, Controller>::warn_if_degenerate(log, ranked.front().arch);
-  const auto best = Space::format(ranked.front().arch);
-  std::ofstream(dir / "best_arc.txt") << best << '\n';
-  log.record({{"event", "best_arc"}, {"arc", best}});
-  log.line("best_arc=" + best);
-  if (common.plot) {
-    draw_arch<Space>(ranked.front().arch, dir / "best_arc", log);
-    plot_curves(dir, log);
-  }
+  report_derived(net, net.derive(options.derive_samples), "val_acc", dir, common.plot, log);
 }
 
 /// Final training of one architecture.

@@ -275,6 +275,33 @@ void draw_arch(const typename Space::Arch& arch, const std::filesystem::path& ou
   }
 }
 
+/// The end of a search: the best five derived architectures, the spread of all their scores (how
+/// much one validation minibatch tells architectures apart with these shared weights), a warning
+/// if the best is degenerate, best_arc.txt, its picture and the plots.
+template <class Net, class Ranked>
+void report_derived(const Net& /*net*/, const Ranked& ranked, const std::string& score_name,
+                    const std::filesystem::path& dir, bool plot, enas::io::RunLog& log) {
+  using Space = typename Net::space_type;
+  for (std::size_t i = 0; i < std::min<std::size_t>(5, ranked.size()); ++i) {
+    log.arch(Space::format(ranked[i].arch), score_name, ranked[i].score, "derive");
+  }
+  const auto& worst = ranked.back();
+  const auto& median = ranked[ranked.size() / 2];
+  log.line(fmt::format("derived from {} architectures: {} best={:.4f} median={:.4f} worst={:.4f}", ranked.size(),
+                       score_name, ranked.front().score, median.score, worst.score));
+  log.record({{"event", "derive_spread"}, {"count", ranked.size()}, {"best", ranked.front().score},
+              {"median", median.score}, {"worst", worst.score}});
+  Net::warn_if_degenerate(log, ranked.front().arch);
+  const auto best = Space::format(ranked.front().arch);
+  std::ofstream(dir / "best_arc.txt") << best << '\n';
+  log.record({{"event", "best_arc"}, {"arc", best}});
+  log.line("best_arc=" + best);
+  if (plot) {
+    draw_arch<Space>(ranked.front().arch, dir / "best_arc", log);
+    plot_curves(dir, log);
+  }
+}
+
 /// Thrown when a run stopped on SIGINT/SIGTERM after writing its checkpoint.
 struct Stopped {
   std::string message;

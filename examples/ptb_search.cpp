@@ -31,19 +31,7 @@ void search(const program::Common& common, const enas::train::LmOptions& options
   config["search_for"] = Controller::is_trainable ? "enas" : "random";
   program::train_with_checkpoints(net, dir, config, log, [&](const enas::RunHooks& hooks) { return net.search(log, hooks); });
   log.line(fmt::format("Deriving: {} sampled cells scored on one validation window", options.derive_samples));
-  const auto ranked = net.derive(options.derive_samples);
-  for (std::size_t i = 0; i < std::min<std::size_t>(5, ranked.size()); ++i) {
-    log.arch(Space::format(ranked[i].arch), "rw", ranked[i].score, "derive");
-  }
-  Net::warn_if_degenerate(log, ranked.front().arch);
-  const auto best = Space::format(ranked.front().arch);
-  std::ofstream(dir / "best_arc.txt") << best << '\n';
-  log.record({{"event", "best_arc"}, {"arc", best}});
-  log.line("best_arc=" + best);
-  if (common.plot) {
-    program::draw_arch<Space>(ranked.front().arch, dir / "best_arc", log);
-    program::plot_curves(dir, log);
-  }
+  program::report_derived(net, net.derive(options.derive_samples), "rw", dir, common.plot, log);
 }
 
 }  // namespace

@@ -52,6 +52,7 @@ class Supernet {
                 "`update(batch, rewards)` (e.g. enas::controllers::Lstm<Space>)");
 
  public:
+  using space_type = Space;
   using Arch = typename Space::Arch;
   using Task = typename train::TaskFor<Space>::Search;
   using Options = typename Task::Options;

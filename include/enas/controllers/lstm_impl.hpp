@@ -63,6 +63,9 @@ SampleBatch LstmNetImpl<Space>::run(std::int64_t k, const at::Tensor& forced, at
     trace->rows = k;
     trace->decisions.clear();
   }
+  // The reward counts one kind of entropy; the other is computed only for a trace.
+  const bool want_sampled = trace != nullptr || layout.entropy == EntropyKind::kSampledTerm;
+  const bool want_full = trace != nullptr || layout.entropy == EntropyKind::kFull;
   auto to_host = [](const at::Tensor& t) {
     const auto d = t.detach().to(at::kCPU, at::kDouble).contiguous();
     return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
@@ -101,8 +104,8 @@ SampleBatch LstmNetImpl<Space>::run(std::int64_t k, const at::Tensor& forced, at
     }
     const auto chosen = log_p.gather(1, idx.view({k, 1})).view({k});
     log_probs.push_back(chosen);
-    const auto sampled = (-chosen * chosen.exp()).detach();
-    const auto full = (-(log_p.exp() * log_p).sum(1)).detach();
+    const auto sampled = want_sampled ? (-chosen * chosen.exp()).detach() : at::Tensor();
+    const auto full = want_full ? (-(log_p.exp() * log_p).sum(1)).detach() : at::Tensor();
     entropies.push_back(layout.entropy == EntropyKind::kSampledTerm ? sampled : full);
     record(kind, token, raw, logits, chosen, sampled, full);
     return idx;
@@ -183,8 +186,8 @@ SampleBatch LstmNetImpl<Space>::run(std::int64_t k, const at::Tensor& forced, at
         const auto b = bits.to(a.scalar_type());
         const auto log_pi = b * log_p1 + (1 - b) * log_p0;
         log_probs.push_back(log_pi.sum(1));
-        const auto sampled = (-(log_pi * log_pi.exp())).sum(1).detach();
-        const auto full = (-(log_p1.exp() * log_p1 + log_p0.exp() * log_p0)).sum(1).detach();
+        const auto sampled = want_sampled ? (-(log_pi * log_pi.exp())).sum(1).detach() : at::Tensor();
+        const auto full = want_full ? (-(log_p1.exp() * log_p1 + log_p0.exp() * log_p0)).sum(1).detach() : at::Tensor();
         entropies.push_back(layout.entropy == EntropyKind::kSampledTerm ? sampled : full);
         record(in.kind, in.token, raw, a, log_probs.back(), sampled, full);
         if (layout.skip_penalty) {
