@@ -154,6 +154,36 @@ TEST_CASE("a macro search step gives gradients to exactly the sampled path", "[c
   CHECK_FALSE(has_grad(*model->reductions[1][0]).first);
 }
 
+TEST_CASE("micro search cells read h(i-2) and h(i-1) as docs/deviations.md states", "[cifar][micro]") {
+  // L = 3: cells 0 (32 px, F), 1 (reduction: 16 px, 2F), 2 (16 px, 2F), 3 (reduction: 8 px, 4F), 4.
+  using Micro = enas::spaces::MicroEnas;
+  enas::nn::MicroModelOptions o;
+  o.image.out_filters = 4;
+  o.num_layers = 3;
+  enas::nn::MicroSharedModel<Micro> model(o);
+  const auto pools = o.pool_layers();
+  REQUIRE(pools[0] == 1);
+  REQUIRE(pools[1] == 3);
+  // A reduction cell brings both of its inputs (h(i-2) and h(i-1), at twice its resolution) down
+  // with a factorized reduction: it does not read h(i-1) twice.
+  for (auto l : pools) {
+    CHECK_FALSE(model->calibrate0[static_cast<std::size_t>(l)]->reduce.is_empty());
+    CHECK_FALSE(model->calibrate1[static_cast<std::size_t>(l)]->reduce.is_empty());
+  }
+  // The normal cell after a reduction reads the raw pre-reduction output as h(i-2) and reduces it
+  // with its own factorized reduction, as the fixed network does; h(i-1) (the reduction cell's
+  // output) is already at its resolution and width.
+  for (auto l : {pools[0] + 1, pools[1] + 1}) {
+    CHECK_FALSE(model->calibrate0[static_cast<std::size_t>(l)]->reduce.is_empty());
+    CHECK(model->calibrate1[static_cast<std::size_t>(l)]->reduce.is_empty());
+    CHECK(model->calibrate1[static_cast<std::size_t>(l)]->project.is_empty());
+  }
+  // The first cell reads the stem (3F channels at 32 px) twice: projected to F, not reduced.
+  CHECK(model->calibrate0[0]->reduce.is_empty());
+  CHECK_FALSE(model->calibrate0[0]->project.is_empty());
+  CHECK_FALSE(model->calibrate1[0]->project.is_empty());
+}
+
 TEST_CASE("a micro search step gives gradients to exactly the sampled ops and inputs", "[cifar][micro][gradient]") {
   at::manual_seed(2);
   using Micro = enas::spaces::MicroEnas;
