@@ -92,7 +92,7 @@ void run_search(const Common& common, const enas::train::ImageOptions& options,
   config["search_for"] = Controller::is_trainable ? "enas" : "random";
   train_with_checkpoints(net, dir, config, log, [&](const enas::RunHooks& hooks) { return net.search(log, hooks); });
   log.line(fmt::format("Deriving: {} sampled architectures scored on one validation minibatch", options.derive_samples));
-  report_derived(net, net.derive(options.derive_samples), "val_acc", dir, common.plot, log);
+  report_derived<enas::Supernet<Space, Controller>>(net.derive(options.derive_samples), "val_acc", dir, common.plot, log);
 }
 
 /// Final training of one architecture.

@@ -277,10 +277,10 @@ void draw_arch(const typename Space::Arch& arch, const std::filesystem::path& ou
 
 /// The end of a search: the best five derived architectures, the spread of all their scores (how
 /// much one validation minibatch tells architectures apart with these shared weights), a warning
-/// if the best is degenerate, best_arc.txt, its picture and the plots.
+/// if the best is degenerate, best_arc.txt, its picture and the plots. `Net` is the Supernet.
 template <class Net, class Ranked>
-void report_derived(const Net& /*net*/, const Ranked& ranked, const std::string& score_name,
-                    const std::filesystem::path& dir, bool plot, enas::io::RunLog& log) {
+void report_derived(const Ranked& ranked, const std::string& score_name, const std::filesystem::path& dir, bool plot,
+                    enas::io::RunLog& log) {
   using Space = typename Net::space_type;
   for (std::size_t i = 0; i < std::min<std::size_t>(5, ranked.size()); ++i) {
     log.arch(Space::format(ranked[i].arch), score_name, ranked[i].score, "derive");

@@ -31,7 +31,7 @@ void search(const program::Common& common, const enas::train::LmOptions& options
   config["search_for"] = Controller::is_trainable ? "enas" : "random";
   program::train_with_checkpoints(net, dir, config, log, [&](const enas::RunHooks& hooks) { return net.search(log, hooks); });
   log.line(fmt::format("Deriving: {} sampled cells scored on one validation window", options.derive_samples));
-  program::report_derived(net, net.derive(options.derive_samples), "rw", dir, common.plot, log);
+  program::report_derived<Net>(net.derive(options.derive_samples), "rw", dir, common.plot, log);
 }
 
 }  // namespace
