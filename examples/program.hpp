@@ -302,6 +302,16 @@ void report_derived(const Ranked& ranked, const std::string& score_name, const s
   }
 }
 
+/// The architecture a flag gives, with the flag's name in front of any error.
+template <class Space>
+typename Space::Arch parse_arc_flag(const std::string& flag, const std::string& text) {
+  try {
+    return Space::parse(text);
+  } catch (const enas::ArcError& e) {
+    throw enas::ArcError(flag + ": " + e.what());
+  }
+}
+
 /// Thrown when a run stopped on SIGINT/SIGTERM after writing its checkpoint.
 struct Stopped {
   std::string message;

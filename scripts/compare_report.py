@@ -39,6 +39,33 @@ def fmt(x, digits=2):
     return "–" if x is None else f"{x:.{digits}f}"
 
 
+def ptb_dir():
+    """Where the programs look for PTB (data/ptb, $ENAS_DATA_DIR/ptb, ../shared/data/ptb)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for d in (os.path.join(root, "data", "ptb"), os.path.join(os.environ.get("ENAS_DATA_DIR", ""), "ptb"),
+              os.path.join(root, "..", "shared", "data", "ptb")):
+        if os.path.exists(os.path.join(d, "ptb.train.txt")) and os.path.exists(os.path.join(d, "ptb.valid.txt")):
+            return d
+    return None
+
+
+def unigram_perplexity():
+    """Validation perplexity of word frequencies alone (training counts, <eos> at each line end):
+    a language model is only using context once it is below this."""
+    d = ptb_dir()
+    if d is None:
+        return None
+    def words(name):
+        with open(os.path.join(d, name)) as f:
+            return [w for line in f for w in line.split() + ["<eos>"]]
+    counts = {}
+    train = words("ptb.train.txt")
+    for w in train:
+        counts[w] = counts.get(w, 0) + 1
+    valid = words("ptb.valid.txt")
+    return math.exp(-sum(math.log(counts[w] / len(train)) for w in valid) / len(valid))
+
+
 def mean_sd(xs):
     xs = [x for x in xs if x is not None]
     if not xs:
@@ -108,6 +135,10 @@ def main(out):
     lines += ["", f"Retrained {valid}, mean ± sd over runs: ENAS {mean_sd(finals['enas'])}; "
               f"random search with weight sharing {mean_sd(finals['random'])}; "
               f"uniformly drawn architectures {mean_sd(finals['uniform'])}.", ""]
+    floor = unigram_perplexity() if family == "ptb" else 0.1
+    if floor is not None:
+        lines += [f"For scale: word frequencies alone give validation perplexity {floor:.1f}." if family == "ptb"
+                  else "For scale: guessing one class gives accuracy 0.1000.", ""]
     for r in rows:
         for w in r["warnings"]:
             lines.append(f"- warning in {r['arm']} seed {r['seed']}: {w}")
@@ -115,10 +146,10 @@ def main(out):
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write(report)
     print(report)
-    plot(out, family, valid, curves, seeds)
+    plot(out, family, valid, curves, seeds, floor)
 
 
-def plot(out, family, valid, curves, seeds):
+def plot(out, family, valid, curves, seeds, floor):
     if shutil.which("gnuplot") is None:
         print("gnuplot not found: no plots (apt-get install gnuplot-nox)")
         return
@@ -162,7 +193,9 @@ def plot(out, family, valid, curves, seeds):
         "plot " + (series("entropy", ["enas"], "1:2", lambda a, s: f"seed {s}") or "1/0 notitle"),
         f"set output '{pdir}/search_{valid}.png'", f"set title 'search: {valid} of the shared model (solid: ENAS, dashed: random)'",
         "set xlabel 'epoch'", f"set ylabel '{valid}'",
-        "plot " + (series("valid", ["enas", "random"], "1:2", lambda a, s: f"{a} seed {s}") or "1/0 notitle"),
+        "plot " + (series("valid", ["enas", "random"], "1:2", lambda a, s: f"{a} seed {s}") or "1/0 notitle")
+        + (f", {floor} with lines dt 3 lc rgb 'gray40' title '{'word frequencies alone' if family == 'ptb' else 'chance'}'"
+           if floor is not None else ""),
     ]
     gp = os.path.join(pdir, "compare.gp")
     with open(gp, "w") as f:

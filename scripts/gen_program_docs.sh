@@ -19,7 +19,7 @@ normalize() {
   echo "also prints its whole configuration and a \`params=<N>\` line when it starts. \`--max_steps 0\`"
   echo "builds the model, prints the configuration and exits."
   for program in ptb_search ptb_final cifar10_macro_search cifar10_macro_final cifar10_micro_search \
-                 cifar10_micro_final enas_bench enas_draw enas_plot; do
+                 cifar10_micro_final nas_bench_201_search nas_bench_201_final enas_bench enas_draw enas_plot; do
     [ -x "$bin/$program" ] || continue
     echo
     echo "## $program"

@@ -31,6 +31,7 @@ class FinalTraining {
  public:
   using Arch = typename Space::Arch;
   using Task = typename train::TaskFor<Space>::Final;
+  ENAS_ASSERT_FINAL_TASK("enas::FinalTraining", Task);
   using Options = typename Task::Options;
   using Data = typename Task::Data;
 

@@ -55,6 +55,7 @@ class Supernet {
   using space_type = Space;
   using Arch = typename Space::Arch;
   using Task = typename train::TaskFor<Space>::Search;
+  ENAS_ASSERT_SEARCH_TASK("enas::Supernet", Task);
   using Options = typename Task::Options;
   using Data = typename Task::Data;
 

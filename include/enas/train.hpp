@@ -3,6 +3,7 @@
 #ifndef ENAS_TRAIN_HPP
 #define ENAS_TRAIN_HPP
 
+#include "enas/train/cifar_tasks.hpp"
 #include "enas/train/image_options.hpp"
 #include "enas/train/image_task.hpp"
 #include "enas/train/lm_options.hpp"

@@ -17,6 +17,20 @@
 ///   Required: `space_type`; `is_trainable` (constexpr bool); `sample(int n)`; `update(...)`.
 ///   Models: controllers::Lstm<Space>, controllers::Random<Space>.
 ///
+/// **SearchTask** — what a search step, a reward and an evaluation are for a space family
+/// (`train::TaskFor<Space>::Search`). Required: nested `Options`, `Data`, `Arch`; the names
+/// `reward_name`, `sample_score_name`, `progress_unit`; `train_step(arch, step)` (one step of the
+/// shared weights); `reward(arch)` (a tensor: the controller's reward); `draw_reward_batch()` and
+/// `score_on(arch, batch) -> double` (derive); `evaluate_valid(sample) -> double`;
+/// `batches_per_epoch()`, `units_per_step()`, `reset_states()`, `reset_epoch_stats()`. Also, with
+/// torch and run-log types the core does not name: the constructor `(options, data, device,
+/// seed)`, `epoch_evaluation`, `final_evaluation`, `fill_log`, `save`/`load`, `model()`,
+/// `optimizer()`, `device()`. Models: train::LmSearchTask, train::ImageSearchTask.
+///
+/// **FinalTask** — the same for training one architecture (`train::TaskFor<Space>::Final`):
+/// nested types as above, `progress_unit`; `train_step(step)`; the epoch members; constructor
+/// `(arch, options, data, device, seed)`. Models: train::LmFinalTask, train::ImageFinalTask.
+///
 /// **Activation** — a nonlinearity of the PTB cell (core/activations.hpp).
 #ifndef ENAS_CORE_CONCEPTS_HPP
 #define ENAS_CORE_CONCEPTS_HPP
@@ -41,6 +55,12 @@ concept SearchSpace = has_space_name_v<S> && has_arch_type_v<S> && has_num_token
 
 template <class C, class S>
 concept ControllerFor = SearchSpace<S> && is_controller_for_v<C, S>;
+
+template <class T>
+concept SearchTask = is_search_task_v<T>;
+
+template <class T>
+concept FinalTask = is_final_task_v<T>;
 
 /// Expands to a constrained template parameter under C++20 and to `typename` before.
 #define ENAS_CONSTRAINT(C) C
@@ -76,5 +96,29 @@ concept ControllerFor = SearchSpace<S> && is_controller_for_v<C, S>;
   static_assert(::enas::has_controller_defaults_v<S>,                                                       \
                 Class ": template parameter Space must model enas::SearchSpace: missing `static "           \
                       "enas::ControllerOptions controller_defaults()`")
+
+/// The static_asserts Supernet and FinalTraining start with: the task bound to the space
+/// (train::TaskFor) must model SearchTask / FinalTask; the message names the first missing member.
+#define ENAS_TASK_REQUIREMENT(Class, Kind, T, trait, what)                                                  \
+  static_assert(::enas::trait<T>, Class ": train::TaskFor<Space>::" Kind " must model enas::" Kind "Task: " \
+                                  "missing " what " (see core/concepts.hpp)")
+#define ENAS_ASSERT_SEARCH_TASK(Class, T)                                                                          \
+  ENAS_TASK_REQUIREMENT(Class, "Search", T, has_task_types_v, "nested types `Options`, `Data` and `Arch`");       \
+  ENAS_TASK_REQUIREMENT(Class, "Search", T, has_task_names_v,                                                      \
+                        "`reward_name`, `sample_score_name` or `progress_unit`");                                  \
+  ENAS_TASK_REQUIREMENT(Class, "Search", T, has_task_epoch_v,                                                      \
+                        "`batches_per_epoch()`, `units_per_step()`, `reset_states()` or `reset_epoch_stats()`");   \
+  ENAS_TASK_REQUIREMENT(Class, "Search", T, has_search_step_v, "`train_step(const Arch&, std::int64_t step)`");    \
+  ENAS_TASK_REQUIREMENT(Class, "Search", T, has_reward_v, "`reward(const Arch&)`");                               \
+  ENAS_TASK_REQUIREMENT(Class, "Search", T, has_score_on_v,                                                        \
+                        "`draw_reward_batch()` or `double score_on(const Arch&, batch)`");                         \
+  ENAS_TASK_REQUIREMENT(Class, "Search", T, has_evaluate_valid_v,                                                  \
+                        "`double evaluate_valid(const std::function<Arch()>& sample)`")
+#define ENAS_ASSERT_FINAL_TASK(Class, T)                                                                           \
+  ENAS_TASK_REQUIREMENT(Class, "Final", T, has_task_types_v, "nested types `Options`, `Data` and `Arch`");        \
+  ENAS_TASK_REQUIREMENT(Class, "Final", T, has_progress_unit_v, "`progress_unit`");                               \
+  ENAS_TASK_REQUIREMENT(Class, "Final", T, has_task_epoch_v,                                                       \
+                        "`batches_per_epoch()`, `units_per_step()`, `reset_states()` or `reset_epoch_stats()`");   \
+  ENAS_TASK_REQUIREMENT(Class, "Final", T, has_final_step_v, "`train_step(std::int64_t step)`")
 
 #endif  // ENAS_CORE_CONCEPTS_HPP

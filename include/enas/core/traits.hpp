@@ -4,6 +4,8 @@
 #ifndef ENAS_CORE_TRAITS_HPP
 #define ENAS_CORE_TRAITS_HPP
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -47,6 +49,30 @@ using DegenerateReasonOf = decltype(std::string(T::degenerate_reason(std::declva
 template <class T>
 using PolicyEntropyOf = decltype(static_cast<double>(std::declval<T&>().policy_entropy()));
 
+// Task members (train::TaskFor<Space>::Search / ::Final), checked without naming torch types.
+template <class T>
+using TaskTypesOf = std::void_t<typename T::Options, typename T::Data, typename T::Arch>;
+template <class T>
+using TaskNamesOf = decltype(std::string(T::reward_name), std::string(T::sample_score_name), std::string(T::progress_unit));
+template <class T>
+using ProgressUnitOf = decltype(std::string(T::progress_unit));
+template <class T>
+using SearchStepOf = decltype(std::declval<T&>().train_step(std::declval<const typename T::Arch&>(), std::int64_t{}));
+template <class T>
+using RewardOf = decltype(std::declval<T&>().reward(std::declval<const typename T::Arch&>()));
+template <class T>
+using ScoreOnOf = decltype(static_cast<double>(std::declval<T&>().score_on(std::declval<const typename T::Arch&>(),
+                                                                            std::declval<T&>().draw_reward_batch())));
+template <class T>
+using EvaluateValidOf = decltype(static_cast<double>(
+    std::declval<T&>().evaluate_valid(std::declval<const std::function<typename T::Arch()>&>())));
+template <class T>
+using FinalStepOf = decltype(std::declval<T&>().train_step(std::int64_t{}));
+template <class T>
+using EpochOf = decltype(static_cast<std::int64_t>(std::declval<const T&>().batches_per_epoch()),
+                         static_cast<std::int64_t>(std::declval<const T&>().units_per_step()),
+                         std::declval<T&>().reset_states(), std::declval<T&>().reset_epoch_stats());
+
 template <class T>
 using SpaceOf = typename T::space_type;
 template <class T>
@@ -81,6 +107,37 @@ template <class S>
 inline constexpr bool has_degenerate_reason_v = detail::Detect<S, detail::DegenerateReasonOf>::value;
 template <class C>
 inline constexpr bool has_policy_entropy_v = detail::Detect<C, detail::PolicyEntropyOf>::value;
+
+/// @name Task requirements (core/concepts.hpp, SearchTask and FinalTask), one trait each
+/// @{
+template <class T>
+inline constexpr bool has_task_types_v = detail::Detect<T, detail::TaskTypesOf>::value;
+template <class T>
+inline constexpr bool has_task_names_v = detail::Detect<T, detail::TaskNamesOf>::value;
+template <class T>
+inline constexpr bool has_progress_unit_v = detail::Detect<T, detail::ProgressUnitOf>::value;
+template <class T>
+inline constexpr bool has_task_epoch_v = detail::Detect<T, detail::EpochOf>::value;
+template <class T>
+inline constexpr bool has_search_step_v = detail::Detect<T, detail::SearchStepOf>::value;
+template <class T>
+inline constexpr bool has_reward_v = detail::Detect<T, detail::RewardOf>::value;
+template <class T>
+inline constexpr bool has_score_on_v = detail::Detect<T, detail::ScoreOnOf>::value;
+template <class T>
+inline constexpr bool has_evaluate_valid_v = detail::Detect<T, detail::EvaluateValidOf>::value;
+template <class T>
+inline constexpr bool has_final_step_v = detail::Detect<T, detail::FinalStepOf>::value;
+/// @}
+
+/// True when T models enas::SearchTask / enas::FinalTask (the requirements core/concepts.hpp lists).
+template <class T>
+inline constexpr bool is_search_task_v = has_task_types_v<T> && has_task_names_v<T> && has_task_epoch_v<T> &&
+                                         has_search_step_v<T> && has_reward_v<T> && has_score_on_v<T> &&
+                                         has_evaluate_valid_v<T>;
+template <class T>
+inline constexpr bool is_final_task_v = has_task_types_v<T> && has_progress_unit_v<T> && has_task_epoch_v<T> &&
+                                        has_final_step_v<T>;
 
 /// True when S models enas::SearchSpace (see core/concepts.hpp for the requirement list).
 template <class S>

@@ -39,7 +39,8 @@ inline std::string dot_quote(std::string_view text) {
   return out;
 }
 
-namespace detail {
+/// @name Building blocks for a DotWriter specialisation (a family's picture uses the same look)
+/// @{
 
 /// Fill colour of op or activation `id` (ColorBrewer Set3), so equal choices look alike.
 inline std::string_view dot_choice_colour(int id) {
@@ -73,8 +74,7 @@ inline std::string dot_edge(std::string_view from, std::string_view to, std::str
   if (!attributes.empty()) out += " [" + std::string(attributes) + "]";
   return out + ";\n";
 }
-
-}  // namespace detail
+/// @}
 
 /// Writes the DOT picture of one space family's architectures. Specialised below for PtbCell,
 /// Macro and Micro; specialise it to draw a new family.
@@ -92,19 +92,17 @@ struct DotWriter<spaces::PtbCell<Nodes, Activations...>> {
   using Space = spaces::PtbCell<Nodes, Activations...>;
 
   static std::string write(const typename Space::Arch& arch) {
-    using detail::dot_edge;
-    using detail::dot_node;
-    std::string out = detail::dot_header("ptb_cell", "recurrent cell", "LR");
-    out += dot_node("x_t", "x[t]", detail::kDotInputColour, "shape=ellipse");
-    out += dot_node("h_prev", "h[t-1]", detail::kDotInputColour, "shape=ellipse");
+    std::string out = dot_header("ptb_cell", "recurrent cell", "LR");
+    out += dot_node("x_t", "x[t]", kDotInputColour, "shape=ellipse");
+    out += dot_node("h_prev", "h[t-1]", kDotInputColour, "shape=ellipse");
     for (int i = 0; i < Nodes; ++i) {
       const int activation = arch.activation[static_cast<std::size_t>(i)];
       out += dot_node("n" + std::to_string(i),
                       std::to_string(i) + "\n" + std::string(Space::activation_name(activation)),
-                      detail::dot_choice_colour(activation));
+                      dot_choice_colour(activation));
     }
-    out += dot_node("avg", "avg", detail::kDotOutputColour, "shape=ellipse");
-    out += dot_node("h_t", "h[t]", detail::kDotOutputColour, "shape=ellipse");
+    out += dot_node("avg", "avg", kDotOutputColour, "shape=ellipse");
+    out += dot_node("h_t", "h[t]", kDotOutputColour, "shape=ellipse");
     out += dot_edge("x_t", "n0");
     out += dot_edge("h_prev", "n0");
     for (int i = 1; i < Nodes; ++i) {
@@ -123,20 +121,18 @@ struct DotWriter<spaces::Macro<Layers, Ops...>> {
   using Space = spaces::Macro<Layers, Ops...>;
 
   static std::string write(const typename Space::Arch& arch) {
-    using detail::dot_edge;
-    using detail::dot_node;
     const auto layer_id = [](int l) { return "l" + std::to_string(l); };
-    std::string out = detail::dot_header("macro", "macro network, " + std::to_string(Layers) + " layers", "TB");
-    out += dot_node("stem", "stem", detail::kDotInputColour);
+    std::string out = dot_header("macro", "macro network, " + std::to_string(Layers) + " layers", "TB");
+    out += dot_node("stem", "stem", kDotInputColour);
     for (int l = 0; l < Layers; ++l) {
       const int op = arch.op[static_cast<std::size_t>(l)];
       out += dot_node(layer_id(l), "layer " + std::to_string(l) + "\n" + Space::op_name(op),
-                      detail::dot_choice_colour(op));
+                      dot_choice_colour(op));
     }
     for (std::size_t p = 0; p < Space::pool_layers.size(); ++p) {
       out += dot_node("pool" + std::to_string(p),
                       "pooling after layer " + std::to_string(Space::pool_layers[p]) + "\n(every output halved)",
-                      detail::kDotOutputColour, "shape=hexagon, fontsize=10");
+                      kDotOutputColour, "shape=hexagon, fontsize=10");
     }
     // The chain each layer reads, through the pooling points.
     std::string previous = "stem";
@@ -169,7 +165,7 @@ struct DotWriter<spaces::Micro<Nodes, Ops...>> {
   using Space = spaces::Micro<Nodes, Ops...>;
 
   static std::string write(const typename Space::Arch& arch) {
-    std::string out = detail::dot_header("micro", "micro cells", "TB");
+    std::string out = dot_header("micro", "micro cells", "TB");
     out += cell(arch, 0, "normal", "normal cell");
     out += cell(arch, 1, "reduce", "reduction cell");
     return out + "}\n";
@@ -182,26 +178,26 @@ struct DotWriter<spaces::Micro<Nodes, Ops...>> {
     std::string body;
     const auto node = [&](const std::string& node_id, std::string_view label, std::string_view colour,
                           std::string_view extra = {}) {
-      body += "  " + detail::dot_node(node_id, label, colour, extra);
+      body += "  " + dot_node(node_id, label, colour, extra);
     };
-    const auto edge = [&](const std::string& from, const std::string& to) { body += "  " + detail::dot_edge(from, to); };
+    const auto edge = [&](const std::string& from, const std::string& to) { body += "  " + dot_edge(from, to); };
 
-    node(id(0), "h[i-2]", detail::kDotInputColour, "shape=ellipse");
-    node(id(1), "h[i-1]", detail::kDotInputColour, "shape=ellipse");
+    node(id(0), "h[i-2]", kDotInputColour, "shape=ellipse");
+    node(id(1), "h[i-1]", kDotInputColour, "shape=ellipse");
     body += "    { rank=same; " + id(0) + "; " + id(1) + "; }\n";
     const auto& nodes = arch.cells[static_cast<std::size_t>(c)];
     for (int k = 2; k < Nodes + 2; ++k) {
       const auto& n = nodes[static_cast<std::size_t>(k - 2)];
-      node(id(k) + "_x", Space::op_name(n.x_op), detail::dot_choice_colour(n.x_op));
-      node(id(k) + "_y", Space::op_name(n.y_op), detail::dot_choice_colour(n.y_op));
+      node(id(k) + "_x", Space::op_name(n.x_op), dot_choice_colour(n.x_op));
+      node(id(k) + "_y", Space::op_name(n.y_op), dot_choice_colour(n.y_op));
       node(id(k), "add\n(node " + std::to_string(k) + ")", "#ffffff", "shape=ellipse, fontsize=10");
       edge(id(n.x_id), id(k) + "_x");
       edge(id(n.y_id), id(k) + "_y");
       edge(id(k) + "_x", id(k));
       edge(id(k) + "_y", id(k));
     }
-    node(prefix + "_concat", "concat", detail::kDotOutputColour, "shape=ellipse");
-    node(prefix + "_out", "h[i]", detail::kDotOutputColour, "shape=ellipse");
+    node(prefix + "_concat", "concat", kDotOutputColour, "shape=ellipse");
+    node(prefix + "_out", "h[i]", kDotOutputColour, "shape=ellipse");
     for (const int unused : arch.unused(c)) edge(id(unused), prefix + "_concat");
     edge(prefix + "_concat", prefix + "_out");
 

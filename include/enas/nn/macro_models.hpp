@@ -20,30 +20,10 @@
 #include "enas/core/error.hpp"
 #include "enas/core/ops.hpp"
 #include "enas/core/type_list.hpp"
+#include "enas/nn/image_model.hpp"
 #include "enas/nn/image_ops.hpp"
 
 namespace enas::nn {
-
-/// Sizes of a CIFAR-10 network.
-struct ImageModelOptions {
-  std::int64_t out_filters = 36;  ///< child_out_filters F
-  double keep_prob = 0.9;         ///< child_keep_prob: dropout keep before the classifier
-  std::int64_t num_classes = 10;
-
-  void validate() const {
-    if (out_filters < 2 || out_filters % 2 != 0) {
-      throw ConfigError("--child_out_filters must be even and >= 2 (factorized reductions halve it), got " +
-                        std::to_string(out_filters));
-    }
-    if (!(keep_prob > 0.0 && keep_prob <= 1.0)) throw ConfigError("--child_keep_prob must lie in (0, 1]");
-  }
-};
-
-/// What a forward pass of an image model returns.
-struct ImageForward {
-  at::Tensor logits;      ///< [N, classes]
-  at::Tensor aux_logits;  ///< [N, classes] from the auxiliary head (micro, training), else undefined
-};
 
 namespace detail {
 
@@ -309,7 +289,9 @@ class MacroFixedModelImpl : public torch::nn::Cloneable<MacroFixedModelImpl<Spac
     fc = this->register_parameter("fc", he_normal({options_.num_classes, f}, f));
   }
 
-  ImageForward forward(const at::Tensor& images, bool training) {
+  /// Logits. `progress` (the run's fraction done) is the fixed image models' common signature;
+  /// the macro network has no schedule that reads it.
+  ImageForward forward(const at::Tensor& images, bool training, double /*progress*/ = 1.0) {
     ReducedOnDemand layers([this, training](int pool, std::size_t i, const at::Tensor& x) {
       return reductions[static_cast<std::size_t>(pool)][i]->forward(x, training);
     });

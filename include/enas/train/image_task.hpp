@@ -1,6 +1,7 @@
 /// @file
-/// @brief The CIFAR-10 tasks: what a child step, a reward and an evaluation are for the macro and
-/// micro shared models (search) and fixed models (final training) (enas-reference.md §7).
+/// @brief The CIFAR-10 tasks: what a child step, a reward and an evaluation are for any image
+/// family's shared model (search) and fixed model (final training) (enas-reference.md §7). The
+/// families bind to them in their own headers (train/cifar_tasks.hpp, families/).
 #ifndef ENAS_TRAIN_IMAGE_TASK_HPP
 #define ENAS_TRAIN_IMAGE_TASK_HPP
 
@@ -11,15 +12,14 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "enas/core/error.hpp"
 #include "enas/data/cifar10.hpp"
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
-#include "enas/nn/macro_models.hpp"
-#include "enas/nn/micro_models.hpp"
+#include "enas/nn/image_model.hpp"
+#include "enas/nn/image_ops.hpp"
 #include "enas/train/image_options.hpp"
 #include "enas/train/lr_schedule.hpp"
 #include "enas/train/sgd.hpp"
@@ -27,25 +27,29 @@
 
 namespace enas::train {
 
-namespace detail {
-
-/// The model options an ImageOptions describes, for either model family.
+/// How an image model family's options follow from the ImageOptions (the flags): specialise
+/// `ImageModelOptionsFrom<YourOptions>` with `static YourOptions make(const ImageOptions&)` beside
+/// the family's task binding (train/cifar_tasks.hpp for macro and micro).
 template <class ModelOptions>
-ModelOptions image_model_options(const ImageOptions& o) {
-  nn::ImageModelOptions image;
-  image.out_filters = o.out_filters;
-  image.keep_prob = o.keep_prob;
-  if constexpr (std::is_same_v<ModelOptions, nn::ImageModelOptions>) {
+struct ImageModelOptionsFrom {
+  static_assert(sizeof(ModelOptions) == 0,
+                "enas::train::ImageModelOptionsFrom<Options>: the image tasks do not know how to build this model's "
+                "options from the ImageOptions; specialise ImageModelOptionsFrom<Options> with `static Options "
+                "make(const ImageOptions&)` (see docs/adding-a-space.md)");
+};
+
+/// The options every image model shares: F, the dropout keep before the classifier.
+template <>
+struct ImageModelOptionsFrom<nn::ImageModelOptions> {
+  static nn::ImageModelOptions make(const ImageOptions& o) {
+    nn::ImageModelOptions image;
+    image.out_filters = o.out_filters;
+    image.keep_prob = o.keep_prob;
     return image;
-  } else {
-    nn::MicroModelOptions m;
-    m.image = image;
-    m.num_layers = o.num_layers;
-    m.use_aux_head = o.use_aux_heads;
-    m.drop_path_keep = o.drop_path_keep_prob;
-    return m;
   }
-}
+};
+
+namespace detail {
 
 /// Mean cross-entropy of the main logits, plus the weighted auxiliary loss when present.
 inline at::Tensor classification_loss(const nn::ImageForward& f, const at::Tensor& labels, double aux_weight,
@@ -198,8 +202,9 @@ class ImageTaskBase {
 /// The search task of a CIFAR-10 space: the shared model trained on sampled architectures, the
 /// reward = accuracy on one shuffled validation minibatch (§6.2, §6.3).
 ///
-/// @tparam Space a Macro or Micro space
-/// @tparam Model its shared model (nn::MacroSharedModel<Space> or nn::MicroSharedModel<Space>)
+/// @tparam Space an image search space (Macro, Micro, NAS-Bench-201, ...)
+/// @tparam Model its shared model: `forward(images, arch, training) -> nn::ImageForward`, options
+///               built by ImageModelOptionsFrom<Model::Impl::Options>
 template <class Space, class Model>
 class ImageSearchTask : public ImageTaskBase {
  public:
@@ -207,7 +212,7 @@ class ImageSearchTask : public ImageTaskBase {
 
   ImageSearchTask(const ImageOptions& options, const data::Cifar10Data& data, const at::Device& device, std::uint64_t seed)
       : ImageTaskBase(options, data, device, seed),
-        model_(detail::image_model_options<typename Model::Impl::Options>(options)) {
+        model_(ImageModelOptionsFrom<typename Model::Impl::Options>::make(options)) {
     if (!valid_) throw ConfigError("a CIFAR-10 search needs the validation split (the last 5,000 training images)");
     place(*model_);
     params_ = model_->parameters();
@@ -282,7 +287,7 @@ class ImageFinalTask : public ImageTaskBase {
   ImageFinalTask(const Arch& arch, const ImageOptions& options, const data::Cifar10Data& data, const at::Device& device,
                  std::uint64_t seed)
       : ImageTaskBase(options, data, device, seed),
-        model_(arch, detail::image_model_options<typename Model::Impl::Options>(options)) {
+        model_(arch, ImageModelOptionsFrom<typename Model::Impl::Options>::make(options)) {
     if (!test_) throw ConfigError("CIFAR-10 final training needs a test set (test_batch.bin or the held-out images)");
     place(*model_);
     params_ = model_->parameters();
@@ -314,14 +319,11 @@ class ImageFinalTask : public ImageTaskBase {
   void final_evaluation(io::RunLog&, std::int64_t, std::int64_t) {}
 
  private:
+  /// Every fixed image model takes the run's progress in (0, 1], for schedules such as the micro
+  /// model's drop-path ramp (§5.6); models without one ignore it.
   nn::ImageForward forward(const at::Tensor& images, bool training, std::int64_t step) {
-    if constexpr (std::is_same_v<Model, nn::MicroFixedModel<Space>>) {
-      // Drop-path ramps in over the whole run (§5.6).
-      const double total = static_cast<double>(options_.num_epochs * batches_per_epoch());
-      return model_->forward(images, training, total > 0 ? static_cast<double>(step + 1) / total : 1.0);
-    } else {
-      return model_->forward(images, training);
-    }
+    const double total = static_cast<double>(options_.num_epochs * batches_per_epoch());
+    return model_->forward(images, training, total > 0 ? static_cast<double>(step + 1) / total : 1.0);
   }
 
   Model model_;

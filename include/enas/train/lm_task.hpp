@@ -21,10 +21,12 @@
 #include "enas/io/run_log.hpp"
 #include "enas/io/xtensor.hpp"
 #include "enas/nn/ptb_models.hpp"
+#include "enas/spaces/ptb_cell.hpp"
 #include "enas/train/lm_options.hpp"
 #include "enas/train/lr_schedule.hpp"
 #include "enas/train/sgd.hpp"
 #include "enas/train/step_result.hpp"
+#include "enas/train/task_for.hpp"
 
 namespace enas::train {
 
@@ -358,6 +360,13 @@ class LmFinalTask : public LmTaskBase {
  private:
   Model model_;
   std::vector<at::Tensor> params_;
+};
+
+/// The PTB cell spaces train on the language-modelling tasks.
+template <int Nodes, class... Activations>
+struct TaskFor<spaces::PtbCell<Nodes, Activations...>> {
+  using Search = LmSearchTask<spaces::PtbCell<Nodes, Activations...>>;
+  using Final = LmFinalTask<spaces::PtbCell<Nodes, Activations...>>;
 };
 
 }  // namespace enas::train

@@ -1,0 +1,365 @@
+/// @file
+/// @brief The NAS-Bench-201 networks: the shared (search) network holding weights per (edge, op)
+/// and the fixed network of one cell, both the benchmark's skeleton (stem, three stages of N cells
+/// at C, 2C, 4C channels, residual reduction blocks between them, BN-ReLU, pooling, classifier).
+///
+/// The benchmark is a PyTorch code base, so these follow PyTorch's conventions rather than TF's:
+/// symmetric padding, batch norm with epsilon 1e-5 and momentum 0.1, and PyTorch's default init
+/// (uniform ±1/√fan_in for convolutions and the classifier).
+#ifndef ENAS_FAMILIES_NAS_BENCH_201_MODELS_HPP
+#define ENAS_FAMILIES_NAS_BENCH_201_MODELS_HPP
+
+#include <ATen/ATen.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "enas/core/concepts.hpp"
+#include "enas/core/error.hpp"
+#include "enas/families/nas_bench_201/space.hpp"
+#include "enas/nn/image_model.hpp"
+#include "enas/nn/image_ops.hpp"
+
+namespace enas::nas_bench_201 {
+
+/// Sizes of a NAS-Bench-201 network.
+struct ModelOptions {
+  std::int64_t channels = 16;        ///< C, the first stage's width (--child_out_filters)
+  std::int64_t cells_per_stage = 5;  ///< N (--child_num_layers)
+  std::int64_t num_classes = 10;
+
+  void validate() const {
+    if (channels < 1) throw ConfigError("--child_out_filters (NAS-Bench-201: C) must be >= 1, got " + std::to_string(channels));
+    if (cells_per_stage < 1) {
+      throw ConfigError("--child_num_layers (NAS-Bench-201: cells per stage N) must be >= 1, got " +
+                        std::to_string(cells_per_stage));
+    }
+  }
+};
+
+namespace detail {
+
+/// PyTorch's default init of a weight with `fan_in` inputs: uniform ±1/√fan_in.
+inline at::Tensor torch_default_init(std::vector<std::int64_t> shape, std::int64_t fan_in) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+  return at::empty(shape).uniform_(-bound, bound);
+}
+
+}  // namespace detail
+
+/// Batch norm as torch.nn.BatchNorm2d: optional affine parameters, optional moving statistics
+/// (without them it always normalises with the batch's).
+class BatchNormImpl : public torch::nn::Cloneable<BatchNormImpl> {
+ public:
+  BatchNormImpl(std::int64_t channels, bool affine, bool track) : channels_(channels), affine_(affine), track_(track) { reset(); }
+  void reset() override {
+    if (affine_) {
+      weight = register_parameter("weight", at::ones({channels_}));
+      bias = register_parameter("bias", at::zeros({channels_}));
+    }
+    if (track_) {
+      running_mean = register_buffer("running_mean", at::zeros({channels_}));
+      running_var = register_buffer("running_var", at::ones({channels_}));
+    }
+  }
+  at::Tensor forward(const at::Tensor& x, bool training) {
+    return at::batch_norm(x, weight, bias, running_mean, running_var, training || !track_, 0.1, 1e-5, true);
+  }
+
+  at::Tensor weight, bias, running_mean, running_var;
+
+ private:
+  std::int64_t channels_;
+  bool affine_, track_;
+};
+TORCH_MODULE(BatchNorm);
+
+/// ReLU → K×K convolution (no bias, padding K/2) → batch norm: `nor_conv_KxK`, and the halves of
+/// the residual reduction block.
+class ReluConvBnImpl : public torch::nn::Cloneable<ReluConvBnImpl> {
+ public:
+  ReluConvBnImpl(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride, bool affine, bool track)
+      : in_(in), out_(out), kernel_(kernel), stride_(stride), affine_(affine), track_(track) {
+    reset();
+  }
+  void reset() override {
+    weight = register_parameter("weight", detail::torch_default_init({out_, in_, kernel_, kernel_}, in_ * kernel_ * kernel_));
+    norm = register_module("norm", BatchNorm(out_, affine_, track_));
+  }
+  at::Tensor forward(const at::Tensor& x, bool training) {
+    const auto y = at::conv2d(at::relu(x), weight, {}, {stride_, stride_}, {kernel_ / 2, kernel_ / 2});
+    return norm->forward(y, training);
+  }
+
+  at::Tensor weight;
+  BatchNorm norm = nullptr;
+
+ private:
+  std::int64_t in_, out_, kernel_, stride_;
+  bool affine_, track_;
+};
+TORCH_MODULE(ReluConvBn);
+
+/// The residual block between stages: ReLU-conv3×3(stride 2)-BN, ReLU-conv3×3-BN, plus a shortcut
+/// of 2×2 average pooling and a 1×1 convolution; halves the resolution, doubles the width.
+class ResidualReductionImpl : public torch::nn::Cloneable<ResidualReductionImpl> {
+ public:
+  ResidualReductionImpl(std::int64_t in, std::int64_t out) : in_(in), out_(out) { reset(); }
+  void reset() override {
+    conv_a = register_module("conv_a", ReluConvBn(in_, out_, 3, 2, true, true));
+    conv_b = register_module("conv_b", ReluConvBn(out_, out_, 3, 1, true, true));
+    shortcut = register_parameter("shortcut", detail::torch_default_init({out_, in_, 1, 1}, in_));
+  }
+  at::Tensor forward(const at::Tensor& x, bool training) {
+    const auto residual = at::conv2d(at::avg_pool2d(x, {2, 2}, {2, 2}), shortcut);
+    return residual + conv_b->forward(conv_a->forward(x, training), training);
+  }
+
+  ReluConvBn conv_a = nullptr, conv_b = nullptr;
+  at::Tensor shortcut;
+
+ private:
+  std::int64_t in_, out_;
+};
+TORCH_MODULE(ResidualReduction);
+
+namespace detail {
+
+/// (kind, kernel) of every op id of a space.
+template <class Space>
+const auto& edge_op_table() {
+  static const auto table = make_type_table(typename Space::op_list{}, [](auto tag) {
+    using Op = typename decltype(tag)::type;
+    return std::pair<EdgeOpKind, int>{Op::kind, Op::kernel};
+  });
+  return table;
+}
+
+/// 3×3 average pooling, stride 1, padding excluded from the average.
+inline at::Tensor avg_pool3(const at::Tensor& x) { return at::avg_pool2d(x, {3, 3}, {1, 1}, {1, 1}, false, false); }
+
+/// Cell widths of the three stages: C, 2C, 4C.
+inline std::array<std::int64_t, 3> stage_widths(const ModelOptions& o) { return {o.channels, 2 * o.channels, 4 * o.channels}; }
+
+}  // namespace detail
+
+/// The fixed network of one cell (the benchmark's TinyNetwork with its InferCell): every edge's
+/// op has its own weights, affine batch norm with moving statistics; `none` edges compute nothing.
+///
+/// @tparam Space a CellDag space
+template <class Space>
+class FixedModelImpl : public torch::nn::Cloneable<FixedModelImpl<Space>> {
+  ENAS_ASSERT_SEARCH_SPACE("enas::nas_bench_201::FixedModel", Space);
+
+ public:
+  using Arch = typename Space::Arch;
+  using Options = ModelOptions;
+
+  FixedModelImpl(const Arch& arch, ModelOptions options) : arch_(arch), options_(options) {
+    options_.validate();
+    reset();
+  }
+
+  void reset() override {
+    const auto w = detail::stage_widths(options_);
+    stem = this->register_parameter("stem", detail::torch_default_init({w[0], 3, 3, 3}, 27));
+    stem_norm = this->register_module("stem_norm", BatchNorm(w[0], true, true));
+    convs.clear();
+    reductions.clear();
+    const auto& table = detail::edge_op_table<Space>();
+    for (std::size_t stage = 0; stage < 3; ++stage) {
+      if (stage > 0) {
+        reductions.push_back(this->register_module("reduction_" + std::to_string(stage), ResidualReduction(w[stage - 1], w[stage])));
+      }
+      for (std::int64_t cell = 0; cell < options_.cells_per_stage; ++cell) {
+        for (int e = 0; e < Space::num_edges; ++e) {
+          const auto [kind, kernel] = table[static_cast<std::size_t>(arch_.ops[static_cast<std::size_t>(e)])];
+          if (kind != EdgeOpKind::kNorConv) {
+            convs.push_back(nullptr);
+            continue;
+          }
+          convs.push_back(this->register_module(
+              "stage" + std::to_string(stage) + "_cell" + std::to_string(cell) + "_edge" + std::to_string(e),
+              ReluConvBn(w[stage], w[stage], kernel, 1, true, true)));
+        }
+      }
+    }
+    head_norm = this->register_module("head_norm", BatchNorm(w[2], true, true));
+    fc = this->register_parameter("fc", detail::torch_default_init({options_.num_classes, w[2]}, w[2]));
+    fc_bias = this->register_parameter("fc_bias", detail::torch_default_init({options_.num_classes}, w[2]));
+  }
+
+  /// Logits. `progress` is the fixed image models' common signature; nothing here reads it.
+  nn::ImageForward forward(const at::Tensor& images, bool training, double /*progress*/ = 1.0) {
+    auto x = stem_norm->forward(at::conv2d(images, stem, {}, {1, 1}, {1, 1}), training);
+    const auto& table = detail::edge_op_table<Space>();
+    std::size_t conv = 0;
+    for (std::size_t stage = 0; stage < 3; ++stage) {
+      if (stage > 0) x = reductions[stage - 1]->forward(x, training);
+      for (std::int64_t cell = 0; cell < options_.cells_per_stage; ++cell) {
+        std::vector<at::Tensor> nodes{x};
+        for (int to = 1; to < Space::num_nodes; ++to) {
+          at::Tensor sum;
+          for (int from = 0; from < to; ++from) {
+            const auto e = static_cast<std::size_t>(Space::edge_index(from, to));
+            const auto kind = table[static_cast<std::size_t>(arch_.ops[e])].first;
+            const auto& in = nodes[static_cast<std::size_t>(from)];
+            at::Tensor y;
+            switch (kind) {
+              case EdgeOpKind::kZero: break;
+              case EdgeOpKind::kSkip: y = in; break;
+              case EdgeOpKind::kNorConv: y = convs[conv + e]->forward(in, training); break;
+              case EdgeOpKind::kAvgPool: y = detail::avg_pool3(in); break;
+            }
+            if (y.defined()) sum = sum.defined() ? sum + y : y;
+          }
+          nodes.push_back(sum.defined() ? sum : at::zeros_like(x));
+        }
+        x = nodes.back();
+        conv += static_cast<std::size_t>(Space::num_edges);
+      }
+    }
+    nn::ImageForward out;
+    out.logits = at::addmm(fc_bias, nn::global_avg_pool(at::relu(head_norm->forward(x, training))), fc.t());
+    return out;
+  }
+
+  const Arch& arch() const { return arch_; }
+  const ModelOptions& options() const { return options_; }
+
+  at::Tensor stem, fc, fc_bias;
+  BatchNorm stem_norm = nullptr, head_norm = nullptr;
+  std::vector<ReluConvBn> convs;  // per (stage, cell, edge); empty holders where the op has no weights
+  std::vector<ResidualReduction> reductions;
+
+ private:
+  Arch arch_;
+  ModelOptions options_;
+};
+
+/// Module holder of FixedModelImpl.
+template <class Space>
+class FixedModel : public torch::nn::ModuleHolder<FixedModelImpl<Space>> {
+ public:
+  using torch::nn::ModuleHolder<FixedModelImpl<Space>>::ModuleHolder;
+  using Impl = FixedModelImpl<Space>;
+};
+
+/// The shared network of the search: every (stage, cell, edge) holds one ReLU-conv-BN per
+/// convolution op of the space; a step computes only the sampled op of each edge, so only its
+/// weights get gradients. The cells' batch norms have no affine parameters and always use batch
+/// statistics, as the benchmark's search cells and ENAS's search models do (one set of moving
+/// statistics cannot describe every architecture); the stem, the reductions and the head keep
+/// theirs, as in the benchmark's search network.
+///
+/// @tparam Space a CellDag space
+template <class Space>
+class SharedModelImpl : public torch::nn::Cloneable<SharedModelImpl<Space>> {
+  ENAS_ASSERT_SEARCH_SPACE("enas::nas_bench_201::SharedModel", Space);
+
+ public:
+  using Arch = typename Space::Arch;
+  using Options = ModelOptions;
+
+  explicit SharedModelImpl(ModelOptions options = {}) : options_(options) {
+    options_.validate();
+    reset();
+  }
+
+  void reset() override {
+    const auto w = detail::stage_widths(options_);
+    stem = this->register_parameter("stem", detail::torch_default_init({w[0], 3, 3, 3}, 27));
+    stem_norm = this->register_module("stem_norm", BatchNorm(w[0], true, true));
+    convs.clear();
+    reductions.clear();
+    const auto& table = detail::edge_op_table<Space>();
+    for (std::size_t stage = 0; stage < 3; ++stage) {
+      if (stage > 0) {
+        reductions.push_back(this->register_module("reduction_" + std::to_string(stage), ResidualReduction(w[stage - 1], w[stage])));
+      }
+      for (std::int64_t cell = 0; cell < options_.cells_per_stage; ++cell) {
+        for (int e = 0; e < Space::num_edges; ++e) {
+          for (int op = 0; op < Space::num_ops; ++op) {
+            const auto [kind, kernel] = table[static_cast<std::size_t>(op)];
+            if (kind != EdgeOpKind::kNorConv) {
+              convs.push_back(nullptr);
+              continue;
+            }
+            convs.push_back(this->register_module("stage" + std::to_string(stage) + "_cell" + std::to_string(cell) + "_edge" +
+                                                      std::to_string(e) + "_op" + std::to_string(op),
+                                                  ReluConvBn(w[stage], w[stage], kernel, 1, false, false)));
+          }
+        }
+      }
+    }
+    head_norm = this->register_module("head_norm", BatchNorm(w[2], true, true));
+    fc = this->register_parameter("fc", detail::torch_default_init({options_.num_classes, w[2]}, w[2]));
+    fc_bias = this->register_parameter("fc_bias", detail::torch_default_init({options_.num_classes}, w[2]));
+  }
+
+  /// Logits of `arch`; `training` selects batch statistics (and updates) in the stem, the
+  /// reductions and the head.
+  nn::ImageForward forward(const at::Tensor& images, const Arch& arch, bool training) {
+    auto x = stem_norm->forward(at::conv2d(images, stem, {}, {1, 1}, {1, 1}), training);
+    const auto& table = detail::edge_op_table<Space>();
+    std::size_t base = 0;
+    for (std::size_t stage = 0; stage < 3; ++stage) {
+      if (stage > 0) x = reductions[stage - 1]->forward(x, training);
+      for (std::int64_t cell = 0; cell < options_.cells_per_stage; ++cell) {
+        std::vector<at::Tensor> nodes{x};
+        for (int to = 1; to < Space::num_nodes; ++to) {
+          at::Tensor sum;
+          for (int from = 0; from < to; ++from) {
+            const auto e = static_cast<std::size_t>(Space::edge_index(from, to));
+            const int op = arch.ops[e];
+            const auto& in = nodes[static_cast<std::size_t>(from)];
+            at::Tensor y;
+            switch (table[static_cast<std::size_t>(op)].first) {
+              case EdgeOpKind::kZero: break;
+              case EdgeOpKind::kSkip: y = in; break;
+              case EdgeOpKind::kNorConv:
+                y = convs[base + e * static_cast<std::size_t>(Space::num_ops) + static_cast<std::size_t>(op)]->forward(in, true);
+                break;
+              case EdgeOpKind::kAvgPool: y = detail::avg_pool3(in); break;
+            }
+            if (y.defined()) sum = sum.defined() ? sum + y : y;
+          }
+          nodes.push_back(sum.defined() ? sum : at::zeros_like(x));
+        }
+        x = nodes.back();
+        base += static_cast<std::size_t>(Space::num_edges * Space::num_ops);
+      }
+    }
+    nn::ImageForward out;
+    out.logits = at::addmm(fc_bias, nn::global_avg_pool(at::relu(head_norm->forward(x, training))), fc.t());
+    return out;
+  }
+
+  const ModelOptions& options() const { return options_; }
+
+  at::Tensor stem, fc, fc_bias;
+  BatchNorm stem_norm = nullptr, head_norm = nullptr;
+  std::vector<ReluConvBn> convs;  // per (stage, cell, edge, op); empty holders for ops without weights
+  std::vector<ResidualReduction> reductions;
+
+ private:
+  ModelOptions options_;
+};
+
+/// Module holder of SharedModelImpl.
+template <class Space>
+class SharedModel : public torch::nn::ModuleHolder<SharedModelImpl<Space>> {
+ public:
+  using torch::nn::ModuleHolder<SharedModelImpl<Space>>::ModuleHolder;
+  using Impl = SharedModelImpl<Space>;
+};
+
+}  // namespace enas::nas_bench_201
+
+#endif  // ENAS_FAMILIES_NAS_BENCH_201_MODELS_HPP
