@@ -21,13 +21,28 @@ struct CifarFlags {
   std::string fixed_arc;
 };
 
+/// The flags of the child's training that every image program has: batch, epochs, evaluation,
+/// cutout, L2, clipping, the cosine schedule, the layout. Defaults from `o`.
+inline void add_image_training_flags(CLI::App& app, enas::train::ImageOptions& o) {
+  app.add_option("--batch_size", o.batch_size, "minibatch size (also the controller's reward batch)")->capture_default_str();
+  app.add_option("--num_epochs", o.num_epochs, "training epochs")->capture_default_str();
+  app.add_option("--eval_every_epochs", o.eval_every_epochs, "epochs between evaluations")->capture_default_str();
+  app.add_option("--child_cutout_size", o.cutout_size, "cutout square size (0: off)")->capture_default_str();
+  app.add_option("--child_l2_reg", o.l2_reg, "L2 weight")->capture_default_str();
+  app.add_option("--child_grad_bound", o.grad_bound, "global-norm gradient clip (0: off)")->capture_default_str();
+  app.add_option("--child_lr_max", o.lr_max, "cosine maximum")->capture_default_str();
+  app.add_option("--child_lr_min", o.lr_min, "cosine minimum")->capture_default_str();
+  app.add_option("--child_lr_T_0", o.lr_t0, "first cosine period (epochs)")->capture_default_str();
+  app.add_option("--child_lr_T_mul", o.lr_t_mul, "period multiplier")->capture_default_str();
+  app.add_option("--eval_batch_size", o.eval_batch_size, "evaluation batch")->capture_default_str();
+  program::add_switch(app, "channels_last", o.channels_last, "run the networks in NHWC memory layout (faster with oneDNN/cuDNN)");
+}
+
 /// The reference's child flags; defaults from `o`.
 inline void add_image_flags(CLI::App& app, enas::train::ImageOptions& o, CifarFlags& c) {
   app.add_option("--data_format", c.data_format, "NCHW (the only layout the reference ran)")->capture_default_str();
   app.add_option("--search_for", c.search_for, "macro or micro (fixed by the program)")->capture_default_str();
-  app.add_option("--batch_size", o.batch_size, "minibatch size (also the controller's reward batch)")->capture_default_str();
-  app.add_option("--num_epochs", o.num_epochs, "training epochs")->capture_default_str();
-  app.add_option("--eval_every_epochs", o.eval_every_epochs, "epochs between evaluations")->capture_default_str();
+  add_image_training_flags(app, o);
   app.add_option("--child_num_layers", o.num_layers, "layers (macro) or normal cells (micro)")->capture_default_str();
   app.add_option("--child_out_filters", o.out_filters, "filters F of the first stage")->capture_default_str();
   app.add_option("--child_num_branches", c.num_branches, "ops of the space (macro final: ops 0..n-1 allowed)")
@@ -36,16 +51,7 @@ inline void add_image_flags(CLI::App& app, enas::train::ImageOptions& o, CifarFl
   app.add_option("--child_keep_prob", o.keep_prob, "dropout keep before the classifier")->capture_default_str();
   app.add_option("--child_drop_path_keep_prob", o.drop_path_keep_prob, "micro final: drop-path keep")->capture_default_str();
   program::add_switch(app, "child_use_aux_heads", o.use_aux_heads, "micro: auxiliary head (weight 0.4)");
-  app.add_option("--child_cutout_size", o.cutout_size, "cutout square size (0: off)")->capture_default_str();
-  app.add_option("--child_l2_reg", o.l2_reg, "L2 weight")->capture_default_str();
-  app.add_option("--child_grad_bound", o.grad_bound, "global-norm gradient clip (0: off)")->capture_default_str();
   program::add_switch(app, "child_lr_cosine", c.lr_cosine, "cosine schedule with restarts (required)");
-  app.add_option("--child_lr_max", o.lr_max, "cosine maximum")->capture_default_str();
-  app.add_option("--child_lr_min", o.lr_min, "cosine minimum")->capture_default_str();
-  app.add_option("--child_lr_T_0", o.lr_t0, "first cosine period (epochs)")->capture_default_str();
-  app.add_option("--child_lr_T_mul", o.lr_t_mul, "period multiplier")->capture_default_str();
-  app.add_option("--eval_batch_size", o.eval_batch_size, "evaluation batch")->capture_default_str();
-  program::add_switch(app, "channels_last", o.channels_last, "run the networks in NHWC memory layout (faster with oneDNN/cuDNN)");
 }
 
 /// Refuses flag values the programs cannot honour, with the reason.

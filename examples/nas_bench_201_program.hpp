@@ -12,22 +12,11 @@ namespace program {
 
 using NasBench201 = enas::nas_bench_201::NasBench201;
 
-/// The child network's sizes, optimizer and loop; defaults from `o`.
+/// The child network's sizes and the image programs' training flags; defaults from `o`.
 inline void add_nas_bench_201_flags(CLI::App& app, enas::train::ImageOptions& o) {
-  app.add_option("--batch_size", o.batch_size, "minibatch size (also the controller's reward batch)")->capture_default_str();
-  app.add_option("--num_epochs", o.num_epochs, "training epochs")->capture_default_str();
-  app.add_option("--eval_every_epochs", o.eval_every_epochs, "epochs between evaluations")->capture_default_str();
+  add_image_training_flags(app, o);
   app.add_option("--child_num_layers", o.num_layers, "cells per stage N (three stages)")->capture_default_str();
   app.add_option("--child_out_filters", o.out_filters, "channels C of the first stage (2C, 4C after)")->capture_default_str();
-  app.add_option("--child_cutout_size", o.cutout_size, "cutout square size (0: off)")->capture_default_str();
-  app.add_option("--child_l2_reg", o.l2_reg, "L2 weight (weight decay)")->capture_default_str();
-  app.add_option("--child_grad_bound", o.grad_bound, "global-norm gradient clip (0: off)")->capture_default_str();
-  app.add_option("--child_lr_max", o.lr_max, "cosine maximum")->capture_default_str();
-  app.add_option("--child_lr_min", o.lr_min, "cosine minimum")->capture_default_str();
-  app.add_option("--child_lr_T_0", o.lr_t0, "first cosine period (epochs)")->capture_default_str();
-  app.add_option("--child_lr_T_mul", o.lr_t_mul, "period multiplier")->capture_default_str();
-  app.add_option("--eval_batch_size", o.eval_batch_size, "evaluation batch")->capture_default_str();
-  program::add_switch(app, "channels_last", o.channels_last, "run the networks in NHWC memory layout (faster with oneDNN/cuDNN)");
 }
 
 }  // namespace program

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "enas/enas.hpp"
+#include "cifar_support.hpp"
 #include "support.hpp"
 
 #include "catch_torch.hpp"  // last: Catch2's CHECK must win over glog's
@@ -152,18 +153,12 @@ TEST_CASE("a PTB search stopped and resumed matches an uninterrupted run bit for
 }
 
 TEST_CASE("a micro search stopped and resumed matches an uninterrupted run bit for bit", "[checkpoint][cifar][slow]") {
-  const auto dir = enas::test::real_data_dir("cifar-10-batches-bin", enas::data::cifar10_train_files());
-  if (dir.empty()) {
+  auto real = enas::test::small_real_cifar10(192, 100);  // 6 batches of 32 per epoch
+  if (!real) {
     WARN("skipped: CIFAR-10 not found");
     return;
   }
-  auto data = enas::data::load_cifar10(dir, enas::data::Cifar10Split::kHoldOutValidation);
-  data.train.images = xt::view(data.train.images, xt::range(0, 192));  // 6 batches of 32 per epoch
-  data.train.labels = xt::view(data.train.labels, xt::range(0, 192));
-  data.valid.images = xt::view(data.valid.images, xt::range(0, 100));
-  data.valid.labels = xt::view(data.valid.labels, xt::range(0, 100));
-  data.test.images = xt::view(data.test.images, xt::range(0, 100));
-  data.test.labels = xt::view(data.test.labels, xt::range(0, 100));
+  const auto& data = *real;
   using Space = enas::spaces::MicroEnas;
   using Net = enas::Supernet<Space>;
   auto o = enas::train::ImageOptions::micro_search_defaults();

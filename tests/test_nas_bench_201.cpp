@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "baselines/nas_bench_201_baseline.hpp"
+#include "cifar_support.hpp"
 #include "support.hpp"
 #include "catch_torch.hpp"  // last: Catch2's CHECK must win over glog's
 
@@ -128,18 +129,12 @@ TEST_CASE("the NAS-Bench-201 shared network holds one conv per (cell, edge, conv
 }
 
 TEST_CASE("a NAS-Bench-201 search and final training run on real CIFAR-10 images", "[nas_bench_201][search][slow]") {
-  const auto dir = enas::test::real_data_dir("cifar-10-batches-bin", enas::data::cifar10_train_files());
-  if (dir.empty()) {
+  auto real = enas::test::small_real_cifar10();
+  if (!real) {
     WARN("skipped: CIFAR-10 not found (data/cifar-10-batches-bin, $ENAS_DATA_DIR or ../shared/data)");
     return;
   }
-  auto data = enas::data::load_cifar10(dir, enas::data::Cifar10Split::kHoldOutValidation);
-  data.train.images = xt::view(data.train.images, xt::range(0, 320));
-  data.train.labels = xt::view(data.train.labels, xt::range(0, 320));
-  data.valid.images = xt::view(data.valid.images, xt::range(0, 256));
-  data.valid.labels = xt::view(data.valid.labels, xt::range(0, 256));
-  data.test.images = xt::view(data.test.images, xt::range(0, 256));
-  data.test.labels = xt::view(data.test.labels, xt::range(0, 256));
+  const auto& data = *real;
   const auto out = std::filesystem::temp_directory_path() / ("enas_test_nb201_" + std::to_string(::getpid()));
 
   SECTION("search") {

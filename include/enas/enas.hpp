@@ -16,6 +16,7 @@
 #include "enas/util/stop.hpp"
 
 #include "enas/checkpointing.hpp"
+#include "enas/epoch_loop.hpp"
 #include "enas/final_training.hpp"
 #include "enas/run_hooks.hpp"
 #include "enas/supernet.hpp"

@@ -13,6 +13,7 @@
 
 #include "enas/core/concepts.hpp"
 #include "enas/core/error.hpp"
+#include "enas/epoch_loop.hpp"
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
 #include "enas/run_hooks.hpp"
@@ -44,47 +45,10 @@ class FinalTraining {
   /// Trains until num_epochs (or max_steps), continuing from step() (a resumed run). Returns
   /// kStopped when hooks.should_stop asked to stop after a step.
   RunStatus run(io::RunLog& log, const RunHooks& hooks = {}) {
-    const auto per_epoch = task_.batches_per_epoch();
-    if (step_ % per_epoch == 0) task_.reset_epoch_stats();
-    bool finished = options_.num_epochs == 0 || step_ / per_epoch >= options_.num_epochs;
-    io::Progress progress("train", target_steps(per_epoch), Task::progress_unit, task_.units_per_step());
-    io::ProgressGuard show(log, progress);
-    while (!finished) {
-      const auto r = train_step();
-      progress.tick(step_);
-      const auto epoch = step_ / per_epoch;
-      if (step_ % options_.log_every == 0) {
-        io::ChildEvent e;
-        e.epoch = epoch;
-        e.step = step_;
-        e.loss = r.loss.template item<double>();
-        e.lr = r.lr;
-        e.grad_norm = r.grad_norm.template item<double>();
-        task_.fill_log(e, r);
-        if (task_.optimizer().diverged() || !std::isfinite(e.loss)) {
-          throw DivergenceError(fmt::format(
-              "the loss became non-finite by step {} (loss={}, |g|={}); the weights were left at their last finite "
-              "values. Lower --child_lr or --child_grad_bound",
-              step_, e.loss, e.grad_norm));
-        }
-        log.child(e);
-      }
-      if (step_ % (per_epoch * options_.eval_every_epochs) == 0) {
-        task_.reset_states();
-        log.line(fmt::format("Epoch {}: Eval", epoch));
-        task_.epoch_evaluation(log, epoch, step_);
-        task_.reset_states();
-        task_.reset_epoch_stats();
-        if (hooks.on_epoch_end) hooks.on_epoch_end(epoch);
-      }
-      if (epoch >= options_.num_epochs) {
-        task_.final_evaluation(log, epoch, step_);
-        finished = true;
-      }
-      if (options_.max_steps > 0 && step_ >= options_.max_steps) finished = true;
-      if (!finished && hooks.should_stop && hooks.should_stop()) return RunStatus::kStopped;
-    }
-    return RunStatus::kFinished;
+    EpochWork work{[this] { return train_step(); }, [] { return std::string(); }, [](std::int64_t) {},
+                   [&](std::int64_t epoch) { task_.epoch_evaluation(log, epoch, step_); },
+                   [&](std::int64_t epoch) { task_.final_evaluation(log, epoch, step_); }};
+    return run_epochs("train", task_, options_, step_, work, log, hooks);
   }
 
   /// Everything a resumed run needs: the step, model, optimizer, data position, generators.
@@ -109,12 +73,6 @@ class FinalTraining {
   void set_step(std::int64_t step) { step_ = step; }
 
  private:
-  /// Steps the loop will run in all: num_epochs of steps, or max_steps when smaller.
-  std::int64_t target_steps(std::int64_t per_epoch) const {
-    const auto all = options_.num_epochs * per_epoch;
-    return options_.max_steps > 0 ? std::min(all, options_.max_steps) : all;
-  }
-
   Options options_;
   Task task_;
   std::int64_t step_ = 0;

@@ -22,6 +22,7 @@
 #include "enas/core/controller_program.hpp"
 #include "enas/core/error.hpp"
 #include "enas/core/traits.hpp"
+#include "enas/epoch_loop.hpp"
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
 #include "enas/run_hooks.hpp"
@@ -101,12 +102,11 @@ class Supernet {
         e.entropy = stats.entropy[static_cast<std::size_t>(k)];
         e.lr = stats.lr;
         e.grad_norm = stats.grad_norm;
-        e.style = Task::log_style;
         e.reward_name = Task::reward_name;
         e.reward = stats.reward[static_cast<std::size_t>(k)];
         e.baseline = stats.baseline[static_cast<std::size_t>(k)];
         e.arc = join_tokens(batch.arc(k));
-        log.controller(e);
+        log.controller(e, *Task::log_format);
       }
     }
   }
@@ -179,41 +179,19 @@ class Supernet {
   /// epoch a controller phase, ten sampled architectures, and the validation metric. Continues from
   /// step() (a resumed run). Returns kStopped when hooks.should_stop asked to stop after a step.
   RunStatus search(io::RunLog& log, const RunHooks& hooks = {}) {
-    const auto per_epoch = task_.batches_per_epoch();
     const auto sampler = [this] { return sample(); };
-    if (step_ % per_epoch == 0) task_.reset_epoch_stats();
-    bool finished = options_.num_epochs == 0 || step_ / per_epoch >= options_.num_epochs;
-    io::Progress progress("search", target_steps(per_epoch), Task::progress_unit, task_.units_per_step());
-    io::ProgressGuard show(log, progress);
-    while (!finished) {
-      const auto r = train_step();
-      progress.tick(step_);
-      const auto epoch = step_ / per_epoch;
-      if (step_ % options_.log_every == 0) log_step(log, r, epoch);
-      if (step_ % (per_epoch * options_.eval_every_epochs) == 0) {
-        task_.reset_states();
-        if (Controller::is_trainable && options_.controller_training && epoch % options_.controller_train_every == 0) {
-          log.line(fmt::format("Epoch {}: Training controller", epoch));
-          train_controller(log);
-          log.line("Here are 10 architectures");
-          for (const auto& s : sample_and_score(10)) log.arch(Space::format(s.arch), Task::sample_score_name, s.score, "sample");
-          check_collapse(log, epoch);
-        }
-        task_.reset_states();
-        log.line(fmt::format("Epoch {}: Eval", epoch));
-        task_.epoch_evaluation(log, epoch, step_, sampler);
-        task_.reset_states();
-        task_.reset_epoch_stats();
-        if (hooks.on_epoch_end) hooks.on_epoch_end(epoch);
-      }
-      if (epoch >= options_.num_epochs) {
-        task_.final_evaluation(log, epoch, step_, sampler);
-        finished = true;
-      }
-      if (options_.max_steps > 0 && step_ >= options_.max_steps) finished = true;
-      if (!finished && hooks.should_stop && hooks.should_stop()) return RunStatus::kStopped;
-    }
-    return RunStatus::kFinished;
+    EpochWork work{[this] { return train_step(); }, [this] { return Space::format(last_arch_); },
+                   [&](std::int64_t epoch) {
+                     if (!Controller::is_trainable || !options_.controller_training || epoch % options_.controller_train_every != 0) return;
+                     log.line(fmt::format("Epoch {}: Training controller", epoch));
+                     train_controller(log);
+                     log.line("Here are 10 architectures");
+                     for (const auto& s : sample_and_score(10)) log.arch(Space::format(s.arch), Task::sample_score_name, s.score, "sample");
+                     check_collapse(log, epoch);
+                   },
+                   [&](std::int64_t epoch) { task_.epoch_evaluation(log, epoch, step_, sampler); },
+                   [&](std::int64_t epoch) { task_.final_evaluation(log, epoch, step_, sampler); }};
+    return run_epochs("search", task_, options_, step_, work, log, hooks);
   }
 
   /// Everything a resumed run needs (docs/checkpoints.md): counters, shared model, child
@@ -250,30 +228,6 @@ class Supernet {
   const Options& options() const { return options_; }
 
  private:
-  /// Steps the loop will run in all: num_epochs of steps, or max_steps when smaller.
-  std::int64_t target_steps(std::int64_t per_epoch) const {
-    const auto all = options_.num_epochs * per_epoch;
-    return options_.max_steps > 0 ? std::min(all, options_.max_steps) : all;
-  }
-
-  void log_step(io::RunLog& log, const train::StepResult& r, std::int64_t epoch) {
-    io::ChildEvent e;
-    e.epoch = epoch;
-    e.step = step_;
-    e.loss = r.loss.template item<double>();
-    e.lr = r.lr;
-    e.grad_norm = r.grad_norm.template item<double>();
-    e.arc = Space::format(last_arch_);
-    task_.fill_log(e, r);
-    if (task_.optimizer().diverged() || !std::isfinite(e.loss)) {
-      throw DivergenceError(fmt::format(
-          "the child loss became non-finite by step {} (loss={}, |g|={}); the weights were left at their last "
-          "finite values. Lower --child_lr or --child_grad_bound",
-          step_, e.loss, e.grad_norm));
-    }
-    log.child(e);
-  }
-
   Options options_;
   Task task_;
   Controller controller_;

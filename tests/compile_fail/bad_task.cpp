@@ -19,6 +19,7 @@ struct TaskWithoutReward {
   static constexpr const char* reward_name = "acc";
   static constexpr const char* sample_score_name = "val_acc";
   static constexpr const char* progress_unit = "images";
+  static constexpr const enas::io::LogFormat* log_format = &enas::io::kCifarLogFormat;
   std::int64_t batches_per_epoch() const { return 1; }
   std::int64_t units_per_step() const { return 1; }
   void reset_states() {}

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "enas/controllers/decision_trace.hpp"
+#include "enas/controllers/reinforce.hpp"
 #include "enas/controllers/sample_batch.hpp"
 #include "enas/core/arc.hpp"
 #include "enas/core/concepts.hpp"
@@ -106,7 +107,7 @@ class LstmNet : public torch::nn::ModuleHolder<LstmNetImpl<Space>> {
   using Impl = LstmNetImpl<Space>;
 };
 
-/// The ENAS controller policy: LstmNet + TF-style Adam + EMA baseline + its own generator.
+/// The ENAS controller policy: LstmNet + TF-style Adam + REINFORCE (EMA baseline) + its own generator.
 /// Models enas::Controller. Lives on the CPU: sampling is a chain of batch-1 steps whose decisions
 /// the host needs at once, which a GPU would only slow down with launches and synchronisations.
 template <class Space>
@@ -141,14 +142,14 @@ class Lstm {
     return net_->run(tokens.size(0), tokens, generator_);
   }
 
-  /// One REINFORCE update from a batch sampled with_grad and the task reward of each sample.
-  /// Per sample, in order: R = reward + entropy_weight·entropy; b <- b − (1 − bl_dec)(b − R);
-  /// loss = −log π(a)·(R − b) + skip_weight·KL. The gradients of the batch are averaged into one
-  /// Adam step, as the reference's SyncReplicasOptimizer does over num_aggregate runs.
+  /// One REINFORCE update (controllers::Reinforce: reward with entropy bonus, EMA baseline,
+  /// −log π(a)·advantage + skip penalty) from a batch sampled with_grad and the task reward of
+  /// each sample. The gradients of the batch are averaged into one Adam step, as the reference's
+  /// SyncReplicasOptimizer does over num_aggregate runs.
   UpdateStats update(const SampleBatch& batch, const std::vector<double>& task_rewards);
 
-  double baseline() const { return baseline_; }
-  void set_baseline(double b) { baseline_ = b; }
+  double baseline() const { return reinforce_.baseline(); }
+  void set_baseline(double b) { reinforce_.set_baseline(b); }
 
   /// The entropy in nats of the policy over whole architectures, estimated from `k` samples
   /// drawn with a copy of the generator (the run's own draws stay as they were): by the chain
@@ -170,7 +171,7 @@ class Lstm {
     io::OutputArchive adam;
     optimizer_.save(adam);
     a.write("adam", adam);
-    io::write_double(a, "baseline", baseline_);
+    io::write_double(a, "baseline", reinforce_.baseline());
     io::write_generator(a, "generator", generator_);
   }
   void load(io::InputArchive& a) {
@@ -178,7 +179,7 @@ class Lstm {
     io::InputArchive adam;
     if (!a.try_read("adam", adam)) throw CheckpointError("checkpoint lacks the controller's optimizer state");
     optimizer_.load(adam);
-    baseline_ = io::read_double(a, "baseline");
+    reinforce_.set_baseline(io::read_double(a, "baseline"));
     io::read_generator(a, "generator", generator_);
   }
 
@@ -192,7 +193,7 @@ class Lstm {
   LstmNet<Space> net_;
   train::TfAdam optimizer_;
   mutable at::Generator generator_;
-  double baseline_ = 0.0;
+  Reinforce reinforce_;
 };
 
 }  // namespace enas::controllers

@@ -262,43 +262,29 @@ SampleBatch LstmNetImpl<Space>::host_pass(const std::int64_t* forced, at::Genera
 
 template <class Space>
 UpdateStats Lstm<Space>::update(const SampleBatch& batch, const std::vector<double>& task_rewards) {
-  const auto k = batch.size();
-  if (static_cast<std::int64_t>(task_rewards.size()) != k) {
+  if (static_cast<std::int64_t>(task_rewards.size()) != batch.size()) {
     throw ConfigError("controller update: " + std::to_string(task_rewards.size()) + " rewards for " +
-                      std::to_string(k) + " samples");
+                      std::to_string(batch.size()) + " samples");
   }
   const auto& o = net_->options();
   UpdateStats stats;
   stats.lr = o.lr;
-  const auto entropy = batch.entropy.to(at::kDouble).contiguous();
-  const auto* ent = entropy.data_ptr<double>();
-  std::vector<double> advantage(static_cast<std::size_t>(k));
-  for (std::int64_t i = 0; i < k; ++i) {
-    const double reward = task_rewards[static_cast<std::size_t>(i)] + o.entropy_weight * ent[i];
-    baseline_ -= (1.0 - o.bl_dec) * (baseline_ - reward);  // updated before the loss, as in the reference
-    advantage[static_cast<std::size_t>(i)] = reward - baseline_;
-    stats.reward.push_back(reward);
-    stats.baseline.push_back(baseline_);
-    stats.entropy.push_back(ent[i]);
-  }
-  const auto adv = at::tensor(advantage, at::kDouble).to(batch.log_prob.scalar_type());
-  auto per_sample = -batch.log_prob * adv;
-  if (o.skip_weight > 0 && Space::controller_layout.skip_penalty) per_sample = per_sample + o.skip_weight * batch.skip_penalty;
-  auto loss = per_sample.mean();
-  if (o.l2_reg > 0) {
-    for (const auto& p : net_->parameters()) loss = loss + o.l2_reg * p.pow(2).sum();
-  }
+  const auto advantages = reinforce_.advantages(task_rewards, batch.entropy, o, stats);
+  const auto per_sample = Reinforce::per_sample_loss(
+      batch.log_prob, advantages, Space::controller_layout.skip_penalty ? batch.skip_penalty : at::Tensor(), o);
+  const auto params = net_->parameters();
+  const auto loss = Reinforce::loss(per_sample, params, o);
   optimizer_.zero_grad();
   loss.backward();
   double sq = 0.0;
-  for (const auto& p : net_->parameters()) {
+  for (const auto& p : params) {
     if (p.grad().defined()) sq += p.grad().pow(2).sum().template item<double>();
   }
   stats.grad_norm = std::sqrt(sq);
   optimizer_.step();
   optimizer_.zero_grad();
   const auto losses = per_sample.detach().to(at::kDouble).contiguous();
-  stats.loss.assign(losses.data_ptr<double>(), losses.data_ptr<double>() + k);
+  stats.loss.assign(losses.template data_ptr<double>(), losses.template data_ptr<double>() + batch.size());
   return stats;
 }
 

@@ -19,7 +19,8 @@
 ///
 /// **SearchTask** — what a search step, a reward and an evaluation are for a space family
 /// (`train::TaskFor<Space>::Search`). Required: nested `Options`, `Data`, `Arch`; the names
-/// `reward_name`, `sample_score_name`, `progress_unit`; `train_step(arch, step)` (one step of the
+/// `reward_name`, `sample_score_name`, `progress_unit` and `log_format` (an io::LogFormat
+/// pointer: how its log lines look); `train_step(arch, step)` (one step of the
 /// shared weights); `reward(arch)` (a tensor: the controller's reward); `draw_reward_batch()` and
 /// `score_on(arch, batch) -> double` (derive); `evaluate_valid(sample) -> double`;
 /// `batches_per_epoch()`, `units_per_step()`, `reset_states()`, `reset_epoch_stats()`. Also, with
@@ -28,7 +29,7 @@
 /// `optimizer()`, `device()`. Models: train::LmSearchTask, train::ImageSearchTask.
 ///
 /// **FinalTask** — the same for training one architecture (`train::TaskFor<Space>::Final`):
-/// nested types as above, `progress_unit`; `train_step(step)`; the epoch members; constructor
+/// nested types as above, `progress_unit`, `log_format`; `train_step(step)`; the epoch members; constructor
 /// `(arch, options, data, device, seed)`. Models: train::LmFinalTask, train::ImageFinalTask.
 ///
 /// **Activation** — a nonlinearity of the PTB cell (core/activations.hpp).
@@ -105,7 +106,7 @@ concept FinalTask = is_final_task_v<T>;
 #define ENAS_ASSERT_SEARCH_TASK(Class, T)                                                                          \
   ENAS_TASK_REQUIREMENT(Class, "Search", T, has_task_types_v, "nested types `Options`, `Data` and `Arch`");       \
   ENAS_TASK_REQUIREMENT(Class, "Search", T, has_task_names_v,                                                      \
-                        "`reward_name`, `sample_score_name` or `progress_unit`");                                  \
+                        "`reward_name`, `sample_score_name`, `progress_unit` or `log_format`");                    \
   ENAS_TASK_REQUIREMENT(Class, "Search", T, has_task_epoch_v,                                                      \
                         "`batches_per_epoch()`, `units_per_step()`, `reset_states()` or `reset_epoch_stats()`");   \
   ENAS_TASK_REQUIREMENT(Class, "Search", T, has_search_step_v, "`train_step(const Arch&, std::int64_t step)`");    \
@@ -116,7 +117,7 @@ concept FinalTask = is_final_task_v<T>;
                         "`double evaluate_valid(const std::function<Arch()>& sample)`")
 #define ENAS_ASSERT_FINAL_TASK(Class, T)                                                                           \
   ENAS_TASK_REQUIREMENT(Class, "Final", T, has_task_types_v, "nested types `Options`, `Data` and `Arch`");        \
-  ENAS_TASK_REQUIREMENT(Class, "Final", T, has_progress_unit_v, "`progress_unit`");                               \
+  ENAS_TASK_REQUIREMENT(Class, "Final", T, has_progress_unit_v, "`progress_unit` or `log_format`");               \
   ENAS_TASK_REQUIREMENT(Class, "Final", T, has_task_epoch_v,                                                       \
                         "`batches_per_epoch()`, `units_per_step()`, `reset_states()` or `reset_epoch_stats()`");   \
   ENAS_TASK_REQUIREMENT(Class, "Final", T, has_final_step_v, "`train_step(std::int64_t step)`")

@@ -53,9 +53,10 @@ using PolicyEntropyOf = decltype(static_cast<double>(std::declval<T&>().policy_e
 template <class T>
 using TaskTypesOf = std::void_t<typename T::Options, typename T::Data, typename T::Arch>;
 template <class T>
-using TaskNamesOf = decltype(std::string(T::reward_name), std::string(T::sample_score_name), std::string(T::progress_unit));
+using TaskNamesOf = decltype(std::string(T::reward_name), std::string(T::sample_score_name), std::string(T::progress_unit),
+                             *T::log_format);
 template <class T>
-using ProgressUnitOf = decltype(std::string(T::progress_unit));
+using ProgressUnitOf = decltype(std::string(T::progress_unit), *T::log_format);
 template <class T>
 using SearchStepOf = decltype(std::declval<T&>().train_step(std::declval<const typename T::Arch&>(), std::int64_t{}));
 template <class T>

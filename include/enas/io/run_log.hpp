@@ -20,12 +20,20 @@
 
 namespace enas::io {
 
-/// Which reference program's log format to write: src/ptb/main.py or src/cifar10/main.py.
-enum class LogStyle { kPtb, kCifar };
+struct ChildEvent;
+struct ControllerEvent;
+
+/// How a family's log lines look: one function per kind of line, given the event and the minutes
+/// since the start. A task names its format (`static constexpr const io::LogFormat* log_format`);
+/// the reference's two are kPtbLogFormat (src/ptb/main.py) and kCifarLogFormat
+/// (src/cifar10/main.py), and a new family may bring its own.
+struct LogFormat {
+  std::string (*child)(const ChildEvent&, double minutes);
+  std::string (*controller)(const ControllerEvent&, double minutes);
+};
 
 /// One child (shared or fixed model) training log line.
 struct ChildEvent {
-  LogStyle style = LogStyle::kPtb;
   std::int64_t epoch = 0;
   std::int64_t step = 0;
   double loss = 0.0;
@@ -39,7 +47,6 @@ struct ChildEvent {
 
 /// One controller log line (one sample of a controller phase).
 struct ControllerEvent {
-  LogStyle style = LogStyle::kPtb;
   std::int64_t step = 0;  ///< controller updates so far
   double loss = 0.0;
   double entropy = 0.0;
@@ -51,6 +58,35 @@ struct ControllerEvent {
   std::optional<double> skip_rate;  ///< macro only
   std::string arc;
 };
+
+namespace detail {
+
+inline std::string metric_text(const ChildEvent& e) {
+  return e.metric_text.empty() ? fmt::format("{:<8.2f}", e.metric) : e.metric_text;
+}
+inline std::string ptb_child_line(const ChildEvent& e, double minutes) {
+  return fmt::format("epoch={:<6d} ch_step={:<6d} loss={:<8.4f} lr={:<8.4f} |g|={:<10.2f} {}={} mins={:<10.2f}", e.epoch,
+                     e.step, e.loss, e.lr, e.grad_norm, e.metric_name, metric_text(e), minutes);
+}
+inline std::string cifar_child_line(const ChildEvent& e, double minutes) {
+  return fmt::format("epoch={:<6d}ch_step={:<6d} loss={:<8.6f} lr={:<8.4f} |g|={:<8.4f} {}={} mins={:<10.2f}", e.epoch,
+                     e.step, e.loss, e.lr, e.grad_norm, e.metric_name, metric_text(e), minutes);
+}
+inline std::string ptb_controller_line(const ControllerEvent& e, double minutes) {
+  return fmt::format("ctrl_step={:<6d} loss={:<7.3f} ent={:<5.2f} lr={:<6.4f} |g|={:<10.7f} {}={:<7.3f} bl={:<7.3f} mins={:<.2f}",
+                     e.step, e.loss, e.entropy, e.lr, e.grad_norm, e.reward_name, e.reward, e.baseline, minutes);
+}
+inline std::string cifar_controller_line(const ControllerEvent& e, double minutes) {
+  return fmt::format("ctrl_step={:<6d} loss={:<7.3f} ent={:<5.2f} lr={:<6.4f} |g|={:<8.4f} {}={:<6.4f} bl={:<5.2f} mins={:<.2f}",
+                     e.step, e.loss, e.entropy, e.lr, e.grad_norm, e.reward_name, e.reward, e.baseline, minutes);
+}
+
+}  // namespace detail
+
+/// src/ptb/main.py's lines.
+inline constexpr LogFormat kPtbLogFormat{&detail::ptb_child_line, &detail::ptb_controller_line};
+/// src/cifar10/main.py's lines.
+inline constexpr LogFormat kCifarLogFormat{&detail::cifar_child_line, &detail::cifar_controller_line};
 
 /// Writes the log of a run. Without an output folder it only prints.
 class RunLog {
@@ -88,29 +124,16 @@ class RunLog {
     if (stdout_) stdout_ << text << '\n' << std::flush;
   }
 
-  void child(const ChildEvent& e) {
-    const std::string metric = e.metric_text.empty() ? fmt::format("{:<8.2f}", e.metric) : e.metric_text;
-    if (e.style == LogStyle::kPtb) {
-      line(fmt::format("epoch={:<6d} ch_step={:<6d} loss={:<8.4f} lr={:<8.4f} |g|={:<10.2f} {}={} mins={:<10.2f}",
-                       e.epoch, e.step, e.loss, e.lr, e.grad_norm, e.metric_name, metric, minutes()));
-    } else {
-      line(fmt::format("epoch={:<6d}ch_step={:<6d} loss={:<8.6f} lr={:<8.4f} |g|={:<8.4f} {}={} mins={:<10.2f}",
-                       e.epoch, e.step, e.loss, e.lr, e.grad_norm, e.metric_name, metric, minutes()));
-    }
+  void child(const ChildEvent& e, const LogFormat& format) {
+    line(format.child(e, minutes()));
     nlohmann::json j{{"event", "child"}, {"epoch", e.epoch}, {"step", e.step}, {"loss", e.loss}, {"lr", e.lr},
                      {"grad_norm", e.grad_norm}, {e.metric_name, e.metric}};
     if (!e.arc.empty()) j["arc"] = e.arc;
     record(std::move(j));
   }
 
-  void controller(const ControllerEvent& e) {
-    if (e.style == LogStyle::kPtb) {
-      line(fmt::format("ctrl_step={:<6d} loss={:<7.3f} ent={:<5.2f} lr={:<6.4f} |g|={:<10.7f} {}={:<7.3f} bl={:<7.3f} mins={:<.2f}",
-                       e.step, e.loss, e.entropy, e.lr, e.grad_norm, e.reward_name, e.reward, e.baseline, minutes()));
-    } else {
-      line(fmt::format("ctrl_step={:<6d} loss={:<7.3f} ent={:<5.2f} lr={:<6.4f} |g|={:<8.4f} {}={:<6.4f} bl={:<5.2f} mins={:<.2f}",
-                       e.step, e.loss, e.entropy, e.lr, e.grad_norm, e.reward_name, e.reward, e.baseline, minutes()));
-    }
+  void controller(const ControllerEvent& e, const LogFormat& format) {
+    line(format.controller(e, minutes()));
     nlohmann::json j{{"event", "controller"}, {"ctrl_step", e.step}, {"loss", e.loss}, {"entropy", e.entropy},
                      {"lr", e.lr}, {"grad_norm", e.grad_norm}, {"reward", e.reward}, {"baseline", e.baseline},
                      {"arc", e.arc}};

@@ -77,7 +77,8 @@ class ImageTaskBase {
   static constexpr const char* sample_score_name = "val_acc";
   static constexpr const char* valid_metric = "valid_acc";
   static constexpr const char* test_metric = "test_acc";
-  static constexpr io::LogStyle log_style = io::LogStyle::kCifar;
+  /// The reference's log lines for this task (io::LogFormat).
+  static constexpr const io::LogFormat* log_format = &io::kCifarLogFormat;
   static constexpr const char* progress_unit = "images";
 
   ImageTaskBase(const ImageOptions& options, const data::Cifar10Data& data, const at::Device& device, std::uint64_t seed)
@@ -104,7 +105,6 @@ class ImageTaskBase {
 
   /// tr_acc of the last step as the reference prints it: correct/batch.
   void fill_log(io::ChildEvent& e, const StepResult& last) const {
-    e.style = log_style;
     e.metric_name = train_metric;
     const auto correct = last.correct.item<std::int64_t>();
     e.metric = static_cast<double>(correct) / static_cast<double>(last.batch);

@@ -41,7 +41,8 @@ class LmTaskBase {
   static constexpr const char* sample_score_name = "rw";
   static constexpr const char* valid_metric = "valid_ppl";
   static constexpr const char* test_metric = "test_ppl";
-  static constexpr io::LogStyle log_style = io::LogStyle::kPtb;
+  /// The reference's log lines for this task (io::LogFormat).
+  static constexpr const io::LogFormat* log_format = &io::kPtbLogFormat;
   static constexpr const char* progress_unit = "words";
 
   LmTaskBase(const LmOptions& options, const data::PtbCorpus& corpus, const at::Device& device, std::uint64_t seed)
@@ -72,7 +73,6 @@ class LmTaskBase {
   /// Fills the training metric of a log line: exp of the mean per-token loss since the epoch
   /// began (the reference's tr_ppl).
   void fill_log(io::ChildEvent& e, const StepResult& /*last*/) const {
-    e.style = log_style;
     e.metric_name = train_metric;
     e.metric = batches_ > 0 ? std::exp(train_ce_.item<double>() / static_cast<double>(batches_ * options_.bptt)) : 0.0;
   }

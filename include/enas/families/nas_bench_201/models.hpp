@@ -147,7 +147,69 @@ inline at::Tensor avg_pool3(const at::Tensor& x) { return at::avg_pool2d(x, {3, 
 /// Cell widths of the three stages: C, 2C, 4C.
 inline std::array<std::int64_t, 3> stage_widths(const ModelOptions& o) { return {o.channels, 2 * o.channels, 4 * o.channels}; }
 
+/// What every NAS-Bench-201 network has around its cells: the 3×3 stem with BN, the residual
+/// reductions between the stages, and the head (BN, ReLU, global pooling, linear classifier),
+/// registered into the owning module.
+struct Skeleton {
+  at::Tensor stem, fc, fc_bias;
+  BatchNorm stem_norm = nullptr, head_norm = nullptr;
+  std::vector<ResidualReduction> reductions;
+
+  void build(torch::nn::Module& owner, const ModelOptions& o) {
+    const auto w = stage_widths(o);
+    stem = owner.register_parameter("stem", torch_default_init({w[0], 3, 3, 3}, 27));
+    stem_norm = owner.register_module("stem_norm", BatchNorm(w[0], true, true));
+    reductions.clear();
+    for (std::size_t stage = 1; stage < 3; ++stage) {
+      reductions.push_back(owner.register_module("reduction_" + std::to_string(stage), ResidualReduction(w[stage - 1], w[stage])));
+    }
+    head_norm = owner.register_module("head_norm", BatchNorm(w[2], true, true));
+    fc = owner.register_parameter("fc", torch_default_init({o.num_classes, w[2]}, w[2]));
+    fc_bias = owner.register_parameter("fc_bias", torch_default_init({o.num_classes}, w[2]));
+  }
+
+  /// The logits of `images`; `cell(stage, index, x)` runs cell `index` of `stage`.
+  template <class Cell>
+  nn::ImageForward run(const at::Tensor& images, bool training, std::int64_t cells_per_stage, Cell&& cell) {
+    auto x = stem_norm->forward(at::conv2d(images, stem, {}, {1, 1}, {1, 1}), training);
+    for (std::size_t stage = 0; stage < 3; ++stage) {
+      if (stage > 0) x = reductions[stage - 1]->forward(x, training);
+      for (std::int64_t c = 0; c < cells_per_stage; ++c) x = cell(stage, c, x);
+    }
+    nn::ImageForward out;
+    out.logits = at::addmm(fc_bias, nn::global_avg_pool(at::relu(head_norm->forward(x, training))), fc.t());
+    return out;
+  }
+};
+
+/// One cell of `arch` on `x`: node j = Σ_{i<j} op_{i→j}(node i), the last node out. `conv(edge,
+/// op, input)` runs a convolution op; `none` edges are skipped (a node without inputs is zero).
+template <class Space, class Conv>
+at::Tensor cell_forward(const typename Space::Arch& arch, const at::Tensor& x, Conv&& conv) {
+  const auto& table = edge_op_table<Space>();
+  std::vector<at::Tensor> nodes{x};
+  for (int to = 1; to < Space::num_nodes; ++to) {
+    at::Tensor sum;
+    for (int from = 0; from < to; ++from) {
+      const int e = Space::edge_index(from, to);
+      const int op = arch.ops[static_cast<std::size_t>(e)];
+      const auto& in = nodes[static_cast<std::size_t>(from)];
+      at::Tensor y;
+      switch (table[static_cast<std::size_t>(op)].first) {
+        case EdgeOpKind::kZero: break;
+        case EdgeOpKind::kSkip: y = in; break;
+        case EdgeOpKind::kNorConv: y = conv(e, op, in); break;
+        case EdgeOpKind::kAvgPool: y = avg_pool3(in); break;
+      }
+      if (y.defined()) sum = sum.defined() ? sum + y : y;
+    }
+    nodes.push_back(sum.defined() ? sum : at::zeros_like(x));
+  }
+  return nodes.back();
+}
+
 }  // namespace detail
+
 
 /// The fixed network of one cell (the benchmark's TinyNetwork with its InferCell): every edge's
 /// op has its own weights, affine batch norm with moving statistics; `none` edges compute nothing.
@@ -167,76 +229,40 @@ class FixedModelImpl : public torch::nn::Cloneable<FixedModelImpl<Space>> {
   }
 
   void reset() override {
+    skeleton.build(*this, options_);
     const auto w = detail::stage_widths(options_);
-    stem = this->register_parameter("stem", detail::torch_default_init({w[0], 3, 3, 3}, 27));
-    stem_norm = this->register_module("stem_norm", BatchNorm(w[0], true, true));
-    convs.clear();
-    reductions.clear();
     const auto& table = detail::edge_op_table<Space>();
+    convs.clear();
     for (std::size_t stage = 0; stage < 3; ++stage) {
-      if (stage > 0) {
-        reductions.push_back(this->register_module("reduction_" + std::to_string(stage), ResidualReduction(w[stage - 1], w[stage])));
-      }
       for (std::int64_t cell = 0; cell < options_.cells_per_stage; ++cell) {
         for (int e = 0; e < Space::num_edges; ++e) {
           const auto [kind, kernel] = table[static_cast<std::size_t>(arch_.ops[static_cast<std::size_t>(e)])];
-          if (kind != EdgeOpKind::kNorConv) {
-            convs.push_back(nullptr);
-            continue;
-          }
-          convs.push_back(this->register_module(
-              "stage" + std::to_string(stage) + "_cell" + std::to_string(cell) + "_edge" + std::to_string(e),
-              ReluConvBn(w[stage], w[stage], kernel, 1, true, true)));
+          convs.push_back(kind != EdgeOpKind::kNorConv
+                              ? ReluConvBn(nullptr)
+                              : this->register_module("stage" + std::to_string(stage) + "_cell" + std::to_string(cell) +
+                                                          "_edge" + std::to_string(e),
+                                                      ReluConvBn(w[stage], w[stage], kernel, 1, true, true)));
         }
       }
     }
-    head_norm = this->register_module("head_norm", BatchNorm(w[2], true, true));
-    fc = this->register_parameter("fc", detail::torch_default_init({options_.num_classes, w[2]}, w[2]));
-    fc_bias = this->register_parameter("fc_bias", detail::torch_default_init({options_.num_classes}, w[2]));
   }
 
   /// Logits. `progress` is the fixed image models' common signature; nothing here reads it.
   nn::ImageForward forward(const at::Tensor& images, bool training, double /*progress*/ = 1.0) {
-    auto x = stem_norm->forward(at::conv2d(images, stem, {}, {1, 1}, {1, 1}), training);
-    const auto& table = detail::edge_op_table<Space>();
-    std::size_t conv = 0;
-    for (std::size_t stage = 0; stage < 3; ++stage) {
-      if (stage > 0) x = reductions[stage - 1]->forward(x, training);
-      for (std::int64_t cell = 0; cell < options_.cells_per_stage; ++cell) {
-        std::vector<at::Tensor> nodes{x};
-        for (int to = 1; to < Space::num_nodes; ++to) {
-          at::Tensor sum;
-          for (int from = 0; from < to; ++from) {
-            const auto e = static_cast<std::size_t>(Space::edge_index(from, to));
-            const auto kind = table[static_cast<std::size_t>(arch_.ops[e])].first;
-            const auto& in = nodes[static_cast<std::size_t>(from)];
-            at::Tensor y;
-            switch (kind) {
-              case EdgeOpKind::kZero: break;
-              case EdgeOpKind::kSkip: y = in; break;
-              case EdgeOpKind::kNorConv: y = convs[conv + e]->forward(in, training); break;
-              case EdgeOpKind::kAvgPool: y = detail::avg_pool3(in); break;
-            }
-            if (y.defined()) sum = sum.defined() ? sum + y : y;
-          }
-          nodes.push_back(sum.defined() ? sum : at::zeros_like(x));
-        }
-        x = nodes.back();
-        conv += static_cast<std::size_t>(Space::num_edges);
-      }
-    }
-    nn::ImageForward out;
-    out.logits = at::addmm(fc_bias, nn::global_avg_pool(at::relu(head_norm->forward(x, training))), fc.t());
-    return out;
+    return skeleton.run(images, training, options_.cells_per_stage, [&](std::size_t stage, std::int64_t cell, const at::Tensor& x) {
+      const auto base = (stage * static_cast<std::size_t>(options_.cells_per_stage) + static_cast<std::size_t>(cell)) *
+                        static_cast<std::size_t>(Space::num_edges);
+      return detail::cell_forward<Space>(arch_, x, [&](int edge, int /*op*/, const at::Tensor& in) {
+        return convs[base + static_cast<std::size_t>(edge)]->forward(in, training);
+      });
+    });
   }
 
   const Arch& arch() const { return arch_; }
   const ModelOptions& options() const { return options_; }
 
-  at::Tensor stem, fc, fc_bias;
-  BatchNorm stem_norm = nullptr, head_norm = nullptr;
+  detail::Skeleton skeleton;
   std::vector<ReluConvBn> convs;  // per (stage, cell, edge); empty holders where the op has no weights
-  std::vector<ResidualReduction> reductions;
 
  private:
   Arch arch_;
@@ -273,80 +299,42 @@ class SharedModelImpl : public torch::nn::Cloneable<SharedModelImpl<Space>> {
   }
 
   void reset() override {
+    skeleton.build(*this, options_);
     const auto w = detail::stage_widths(options_);
-    stem = this->register_parameter("stem", detail::torch_default_init({w[0], 3, 3, 3}, 27));
-    stem_norm = this->register_module("stem_norm", BatchNorm(w[0], true, true));
-    convs.clear();
-    reductions.clear();
     const auto& table = detail::edge_op_table<Space>();
+    convs.clear();
     for (std::size_t stage = 0; stage < 3; ++stage) {
-      if (stage > 0) {
-        reductions.push_back(this->register_module("reduction_" + std::to_string(stage), ResidualReduction(w[stage - 1], w[stage])));
-      }
       for (std::int64_t cell = 0; cell < options_.cells_per_stage; ++cell) {
         for (int e = 0; e < Space::num_edges; ++e) {
           for (int op = 0; op < Space::num_ops; ++op) {
             const auto [kind, kernel] = table[static_cast<std::size_t>(op)];
-            if (kind != EdgeOpKind::kNorConv) {
-              convs.push_back(nullptr);
-              continue;
-            }
-            convs.push_back(this->register_module("stage" + std::to_string(stage) + "_cell" + std::to_string(cell) + "_edge" +
-                                                      std::to_string(e) + "_op" + std::to_string(op),
-                                                  ReluConvBn(w[stage], w[stage], kernel, 1, false, false)));
+            convs.push_back(kind != EdgeOpKind::kNorConv
+                                ? ReluConvBn(nullptr)
+                                : this->register_module("stage" + std::to_string(stage) + "_cell" + std::to_string(cell) +
+                                                            "_edge" + std::to_string(e) + "_op" + std::to_string(op),
+                                                        ReluConvBn(w[stage], w[stage], kernel, 1, false, false)));
           }
         }
       }
     }
-    head_norm = this->register_module("head_norm", BatchNorm(w[2], true, true));
-    fc = this->register_parameter("fc", detail::torch_default_init({options_.num_classes, w[2]}, w[2]));
-    fc_bias = this->register_parameter("fc_bias", detail::torch_default_init({options_.num_classes}, w[2]));
   }
 
   /// Logits of `arch`; `training` selects batch statistics (and updates) in the stem, the
   /// reductions and the head.
   nn::ImageForward forward(const at::Tensor& images, const Arch& arch, bool training) {
-    auto x = stem_norm->forward(at::conv2d(images, stem, {}, {1, 1}, {1, 1}), training);
-    const auto& table = detail::edge_op_table<Space>();
-    std::size_t base = 0;
-    for (std::size_t stage = 0; stage < 3; ++stage) {
-      if (stage > 0) x = reductions[stage - 1]->forward(x, training);
-      for (std::int64_t cell = 0; cell < options_.cells_per_stage; ++cell) {
-        std::vector<at::Tensor> nodes{x};
-        for (int to = 1; to < Space::num_nodes; ++to) {
-          at::Tensor sum;
-          for (int from = 0; from < to; ++from) {
-            const auto e = static_cast<std::size_t>(Space::edge_index(from, to));
-            const int op = arch.ops[e];
-            const auto& in = nodes[static_cast<std::size_t>(from)];
-            at::Tensor y;
-            switch (table[static_cast<std::size_t>(op)].first) {
-              case EdgeOpKind::kZero: break;
-              case EdgeOpKind::kSkip: y = in; break;
-              case EdgeOpKind::kNorConv:
-                y = convs[base + e * static_cast<std::size_t>(Space::num_ops) + static_cast<std::size_t>(op)]->forward(in, true);
-                break;
-              case EdgeOpKind::kAvgPool: y = detail::avg_pool3(in); break;
-            }
-            if (y.defined()) sum = sum.defined() ? sum + y : y;
-          }
-          nodes.push_back(sum.defined() ? sum : at::zeros_like(x));
-        }
-        x = nodes.back();
-        base += static_cast<std::size_t>(Space::num_edges * Space::num_ops);
-      }
-    }
-    nn::ImageForward out;
-    out.logits = at::addmm(fc_bias, nn::global_avg_pool(at::relu(head_norm->forward(x, training))), fc.t());
-    return out;
+    return skeleton.run(images, training, options_.cells_per_stage, [&](std::size_t stage, std::int64_t cell, const at::Tensor& x) {
+      const auto base = (stage * static_cast<std::size_t>(options_.cells_per_stage) + static_cast<std::size_t>(cell)) *
+                        static_cast<std::size_t>(Space::num_edges * Space::num_ops);
+      return detail::cell_forward<Space>(arch, x, [&](int edge, int op, const at::Tensor& in) {
+        return convs[base + static_cast<std::size_t>(edge * Space::num_ops + op)]->forward(in, true);
+      });
+    });
   }
 
   const ModelOptions& options() const { return options_; }
 
-  at::Tensor stem, fc, fc_bias;
-  BatchNorm stem_norm = nullptr, head_norm = nullptr;
+  detail::Skeleton skeleton;
   std::vector<ReluConvBn> convs;  // per (stage, cell, edge, op); empty holders for ops without weights
-  std::vector<ResidualReduction> reductions;
 
  private:
   ModelOptions options_;
