@@ -84,14 +84,31 @@ for seed in $seeds; do
   fi
 done
 
-# Architectures drawn uniformly from the space, retrained the same way (seed 0).
+# Architectures drawn uniformly from the space, retrained the same way (seed 0); with PARALLEL=1
+# two at a time, one thread each (two-thread runs beside other runs thrash on a 2-core CPU).
 "$bin/enas_draw" --space "$space" --sample "$random_archs" --seed 12345 > "$out/uniform_arcs.txt"
-i=0
-while read -r arc; do
+uniform() {
+  local i=$1 arc=$2
+  shift 2
   # shellcheck disable=SC2086
-  run_once "$out/uniform$i" "$bin/$final" --child_fixed_arc="$arc" --seed=0 $final_flags
+  run_once "$out/uniform$i" "$bin/$final" --child_fixed_arc="$arc" --seed=0 $final_flags "$@"
   echo "$arc" > "$out/uniform$i/arc.txt"
+}
+i=0
+jobs_running=()
+while read -r arc; do
+  if [ "${PARALLEL:-0}" = 1 ]; then
+    uniform "$i" "$arc" --threads=1 &
+    jobs_running+=($!)
+    if [ "${#jobs_running[@]}" -ge 2 ]; then
+      for job in "${jobs_running[@]}"; do wait "$job" || exit 1; done
+      jobs_running=()
+    fi
+  else
+    uniform "$i" "$arc"
+  fi
   i=$((i + 1))
 done < "$out/uniform_arcs.txt"
+for job in "${jobs_running[@]}"; do wait "$job" || exit 1; done
 
 /usr/bin/python3 scripts/compare_report.py "$out"
