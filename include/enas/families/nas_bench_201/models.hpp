@@ -208,6 +208,27 @@ at::Tensor cell_forward(const typename Space::Arch& arch, const at::Tensor& x, C
   return nodes.back();
 }
 
+/// One ReLU-conv-BN per (stage, cell, slot) registered into `owner` where `kernel_of(slot)` is a
+/// convolution's kernel, an empty holder where it is 0; `slots` per cell, named `suffix(slot)`.
+template <class KernelOf, class Suffix>
+std::vector<ReluConvBn> build_cell_convs(torch::nn::Module& owner, const ModelOptions& o, int slots, bool shared,
+                                         KernelOf&& kernel_of, Suffix&& suffix) {
+  const auto w = stage_widths(o);
+  std::vector<ReluConvBn> convs;
+  for (std::size_t stage = 0; stage < 3; ++stage) {
+    for (std::int64_t cell = 0; cell < o.cells_per_stage; ++cell) {
+      for (int slot = 0; slot < slots; ++slot) {
+        const int kernel = kernel_of(slot);
+        convs.push_back(kernel == 0 ? ReluConvBn(nullptr)
+                                    : owner.register_module("stage" + std::to_string(stage) + "_cell" + std::to_string(cell) +
+                                                                suffix(slot),
+                                                            ReluConvBn(w[stage], w[stage], kernel, 1, !shared, !shared)));
+      }
+    }
+  }
+  return convs;
+}
+
 }  // namespace detail
 
 
@@ -230,21 +251,14 @@ class FixedModelImpl : public torch::nn::Cloneable<FixedModelImpl<Space>> {
 
   void reset() override {
     skeleton.build(*this, options_);
-    const auto w = detail::stage_widths(options_);
     const auto& table = detail::edge_op_table<Space>();
-    convs.clear();
-    for (std::size_t stage = 0; stage < 3; ++stage) {
-      for (std::int64_t cell = 0; cell < options_.cells_per_stage; ++cell) {
-        for (int e = 0; e < Space::num_edges; ++e) {
+    convs = detail::build_cell_convs(
+        *this, options_, Space::num_edges, /*shared=*/false,
+        [&](int e) {
           const auto [kind, kernel] = table[static_cast<std::size_t>(arch_.ops[static_cast<std::size_t>(e)])];
-          convs.push_back(kind != EdgeOpKind::kNorConv
-                              ? ReluConvBn(nullptr)
-                              : this->register_module("stage" + std::to_string(stage) + "_cell" + std::to_string(cell) +
-                                                          "_edge" + std::to_string(e),
-                                                      ReluConvBn(w[stage], w[stage], kernel, 1, true, true)));
-        }
-      }
-    }
+          return kind == EdgeOpKind::kNorConv ? kernel : 0;
+        },
+        [](int e) { return "_edge" + std::to_string(e); });
   }
 
   /// Logits. `progress` is the fixed image models' common signature; nothing here reads it.
@@ -300,23 +314,14 @@ class SharedModelImpl : public torch::nn::Cloneable<SharedModelImpl<Space>> {
 
   void reset() override {
     skeleton.build(*this, options_);
-    const auto w = detail::stage_widths(options_);
     const auto& table = detail::edge_op_table<Space>();
-    convs.clear();
-    for (std::size_t stage = 0; stage < 3; ++stage) {
-      for (std::int64_t cell = 0; cell < options_.cells_per_stage; ++cell) {
-        for (int e = 0; e < Space::num_edges; ++e) {
-          for (int op = 0; op < Space::num_ops; ++op) {
-            const auto [kind, kernel] = table[static_cast<std::size_t>(op)];
-            convs.push_back(kind != EdgeOpKind::kNorConv
-                                ? ReluConvBn(nullptr)
-                                : this->register_module("stage" + std::to_string(stage) + "_cell" + std::to_string(cell) +
-                                                            "_edge" + std::to_string(e) + "_op" + std::to_string(op),
-                                                        ReluConvBn(w[stage], w[stage], kernel, 1, false, false)));
-          }
-        }
-      }
-    }
+    convs = detail::build_cell_convs(
+        *this, options_, Space::num_edges * Space::num_ops, /*shared=*/true,
+        [&](int slot) {
+          const auto [kind, kernel] = table[static_cast<std::size_t>(slot % Space::num_ops)];
+          return kind == EdgeOpKind::kNorConv ? kernel : 0;
+        },
+        [](int slot) { return "_edge" + std::to_string(slot / Space::num_ops) + "_op" + std::to_string(slot % Space::num_ops); });
   }
 
   /// Logits of `arch`; `training` selects batch statistics (and updates) in the stem, the
