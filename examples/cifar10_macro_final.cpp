@@ -13,23 +13,20 @@ const char* kPublished =
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"cifar10_macro_final: train a fixed macro architecture on CIFAR-10", "cifar10_macro_final"};
-  program::Common common;
-  auto options = enas::train::ImageOptions::macro_final_defaults();
+  program::FinalProgram<enas::train::ImageOptions> p(
+      "cifar10_macro_final", "cifar10_macro_final: train a fixed macro architecture on CIFAR-10",
+      enas::train::ImageOptions::macro_final_defaults(), enas::spaces::MacroEnas::name, kPublished,
+      "the architecture (L + L(L-1)/2 tokens, enas-reference.md §4.5)");
   program::CifarFlags flags;
-  flags.num_branches = 4;
-  flags.fixed_arc = kPublished;
-  program::add_common(app, common, options.max_steps, options.log_every);
-  program::add_image_flags(app, options, flags);
+  program::add_cifar_flags(p.app, flags, 4);
   program::ReferenceFlags reference;
-  program::add_reference_flags(app, reference, "momentum", /*final_run=*/true);
-  app.add_option("--child_fixed_arc", flags.fixed_arc, "the architecture (L + L(L-1)/2 tokens, enas-reference.md §4.5)");
-  return program::run(app, argc, argv, [&] {
+  program::add_reference_flags(p.app, reference, "momentum", /*final_run=*/true);
+  return p.run(argc, argv, [&] {
     program::check_reference_flags(reference);
-    program::check_image_flags(flags, "macro", 6);
-    program::with_macro_layers(options.num_layers, [&](auto layers) {
+    program::check_cifar_flags(flags, "macro", enas::spaces::MacroEnas::num_ops);
+    program::with_macro_layers(p.options.num_layers, [&](auto layers) {
       using Space = enas::spaces::MacroOf<decltype(layers)::value>;
-      const auto arch = Space::parse(flags.fixed_arc);
+      const auto arch = p.arch<Space>();
       for (int l = 0; l < Space::num_layers; ++l) {
         if (arch.op[static_cast<std::size_t>(l)] >= flags.num_branches) {
           throw enas::ConfigError("--child_fixed_arc: layer " + std::to_string(l) + " uses op " +
@@ -38,7 +35,7 @@ int main(int argc, char** argv) {
                                   std::to_string(flags.num_branches - 1) + " allowed)");
         }
       }
-      program::run_final<Space>(common, options, arch, app);
+      p.train<Space>(arch);
     });
   });
 }

@@ -49,14 +49,14 @@ double final_step(const BenchOptions& o, const at::Device& device) {
   m.o_keep = 0.24;
   enas::nn::PtbFixedModel<Space> model(Space::parse("0 0 0 1 1 2 1 2 0 2 0 5 1 1 0 6 1 8 1 8 1 8 1"), m);
   model->to(device);
-  enas::train::Sgd sgd({0.0, 0.25, 0.0, false});
+  enas::optim::Sgd sgd({0.0, 0.25, 0.0, false});
   const auto params = model->parameters();
   const auto tokens = at::TensorOptions().dtype(at::kLong).device(device);
   const auto x = at::randint(o.vocab, {o.bptt, o.batch}, tokens);
   const auto y = at::randint(o.vocab, {o.bptt, o.batch}, tokens);
   auto state = at::zeros({o.batch, o.hidden}, at::TensorOptions().device(device));
   auto step = [&] {
-    auto r = model->forward(x, y, state, /*training=*/true);
+    auto r = model->forward(x, y, state);
     state = r.state;
     r.loss.backward();
     sgd.step(params, 20.0);
@@ -92,13 +92,13 @@ double ctrl_train(const BenchOptions& o) {
 // CIFAR-10 workloads: random images of CIFAR shape, one SGD step (Nesterov 0.9) per timed step.
 struct ImageBench {
   at::Tensor images, labels;
-  enas::train::Sgd sgd;
+  enas::optim::Sgd sgd;
 };
 
 ImageBench image_bench(const BenchOptions& o, const at::Device& device, double l2, double bound) {
   return {at::randn({o.batch, 3, 32, 32}, at::TensorOptions().device(device)).contiguous(at::MemoryFormat::ChannelsLast),
           at::randint(10, {o.batch}, at::TensorOptions().dtype(at::kLong).device(device)),
-          enas::train::Sgd({l2, bound, 0.9, true})};
+          enas::optim::Sgd({l2, bound, 0.9, true})};
 }
 
 template <class Forward>
@@ -128,7 +128,7 @@ double micro_search_step(const BenchOptions& o, const at::Device& device) {
   auto b = image_bench(o, device, 1e-4, 5.0);
   const auto params = model->parameters();
   return image_step_ms(o, device, b, params, [&](const at::Tensor& x) {
-    return model->forward(x, Space::decode(controller.sample(1).arc(0)), true);
+    return model->forward(x, Space::decode(controller.sample(1).arc(0)));
   });
 }
 
@@ -147,7 +147,7 @@ double macro_search_step(const BenchOptions& o, const at::Device& device) {
     auto b = image_bench(o, device, 2.5e-4, 5.0);
     const auto params = model->parameters();
     ms = image_step_ms(o, device, b, params, [&](const at::Tensor& x) {
-      return model->forward(x, Space::decode(controller.sample(1).arc(0)), true);
+      return model->forward(x, Space::decode(controller.sample(1).arc(0)));
     });
   };
   if (layers == 6) run(std::integral_constant<int, 6>{});
@@ -172,7 +172,7 @@ double micro_final_step(const BenchOptions& o, const at::Device& device) {
   enas::nn::to_channels_last(*model);
   auto b = image_bench(o, device, 1e-4, 0.0);
   const auto params = model->parameters();
-  return image_step_ms(o, device, b, params, [&](const at::Tensor& x) { return model->forward(x, true); });
+  return image_step_ms(o, device, b, params, [&](const at::Tensor& x) { return model->forward(x); });
 }
 
 bool is_image_workload(const std::string& w) {

@@ -3,7 +3,7 @@
 // bad one gets the same message as the training programs give.
 #include "program.hpp"
 
-#include <enas/io/dot.hpp>
+#include <enas/report/dot.hpp>
 
 namespace {
 
@@ -19,7 +19,7 @@ void draw(const std::string& arc, const std::string& output) {
     for (std::int64_t k = 0; k < batch.size(); ++k) fmt::print("{}\n", enas::join_tokens(batch.arc(k)));
     return;
   }
-  const auto written = enas::io::render_dot(enas::io::to_dot<Space>(Space::parse(arc)), output);
+  const auto written = enas::report::render_dot(enas::report::to_dot<Space>(Space::parse(arc)), output);
   for (const auto& file : written.files) fmt::print("{}\n", file.string());
   if (!written.message.empty()) fmt::print(stderr, "enas_draw: {}\n", written.message);
 }

@@ -2,7 +2,7 @@
 // into <output_dir>/plots/ (PNG and SVG) next to the data and the gnuplot script.
 #include "program.hpp"
 
-#include <enas/io/plot.hpp>
+#include <enas/report/plot.hpp>
 
 int main(int argc, char** argv) {
   CLI::App app{"enas_plot: draws the training curves of a run (child loss, training metric, evaluations, "
@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingDirectory);
   return program::run(app, argc, argv, [&] {
-    const auto written = enas::io::plot_run(output_dir);
+    const auto written = enas::report::plot_run(output_dir);
     for (const auto& file : written.files) fmt::print("{}\n", file.string());
     if (!written.message.empty()) fmt::print(stderr, "enas_plot: {}\n", written.message);
   });

@@ -14,6 +14,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #ifndef ENAS_PROJECT_DIR
@@ -56,7 +59,7 @@ struct Common {
   bool plot = true;
 };
 
-inline void add_common(CLI::App& app, Common& c, std::int64_t& max_steps, std::int64_t& log_every) {
+inline void add_common(CLI::App& app, Common& c) {
   // A flag given twice takes its last value, so that the scripts' extra arguments override theirs.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.formatter(std::make_shared<HelpFormatter>());
@@ -67,58 +70,25 @@ inline void add_common(CLI::App& app, Common& c, std::int64_t& max_steps, std::i
   app.add_option("--seed", c.seed, "seed of every random generator")->capture_default_str();
   app.add_option("--threads", c.threads, "LibTorch intra-op threads")->capture_default_str()->check(CLI::PositiveNumber);
   add_switch(app, "plot", c.plot, "draw the training curves (gnuplot) and the derived cell (graphviz) at the end");
-  app.add_option("--max_steps", max_steps, "stop after N child steps; 0 = build, print the configuration, exit; -1 = no limit")
-      ->capture_default_str();
-  app.add_option("--log_every", log_every, "log every N steps")->capture_default_str()->check(CLI::PositiveNumber);
 }
 
-/// The PTB child flags (enas-reference.md §2.1, §2.2), defaults from `o`.
-inline void add_lm_flags(CLI::App& app, enas::train::LmOptions& o) {
-  app.add_option("--batch_size", o.batch_size, "minibatch size B")->capture_default_str();
-  app.add_option("--child_bptt_steps", o.bptt, "BPTT window T")->capture_default_str();
-  app.add_option("--num_epochs", o.num_epochs, "training epochs")->capture_default_str();
-  app.add_option("--child_lstm_hidden_size", o.hidden, "hidden (and embedding) size H")->capture_default_str();
-  app.add_option("--child_lstm_e_keep", o.e_keep, "word-embedding dropout keep")->capture_default_str();
-  app.add_option("--child_lstm_x_keep", o.x_keep, "input mask keep")->capture_default_str();
-  app.add_option("--child_lstm_h_keep", o.h_keep, "recurrent mask keep")->capture_default_str();
-  app.add_option("--child_lstm_o_keep", o.o_keep, "output mask keep")->capture_default_str();
-  app.add_option("--child_grad_bound", o.grad_bound, "global-norm gradient clip (0: off)")->capture_default_str();
-  app.add_option("--child_lr", o.lr, "SGD learning rate")->capture_default_str();
-  app.add_option("--child_lr_dec_start", o.lr_dec_start, "epochs before the decay starts")->capture_default_str();
-  app.add_option("--child_lr_dec_every", o.lr_dec_every, "epochs between decays")->capture_default_str();
-  app.add_option("--child_lr_dec_rate", o.lr_dec_rate, "decay factor")->capture_default_str();
-  app.add_option("--child_lr_dec_min", o.lr_dec_min, "learning-rate floor")->capture_default_str();
-  app.add_option("--child_l2_reg", o.l2_reg, "L2 weight on the sum of squared weights")->capture_default_str();
-  app.add_option("--child_rnn_slowness_reg", o.slowness_reg, "weight of the slowness term (final model)")->capture_default_str();
-  app.add_option("--eval_every_epochs", o.eval_every_epochs, "epochs between evaluations")->capture_default_str();
-  app.add_option("--test_window", o.test_window, "tokens per window of the batch-1 test pass")->capture_default_str();
-}
-
-/// Calls f(name, member, help) for every controller hyper-parameter flag (the reference's names).
-template <class F>
-void for_each_controller_option(enas::ControllerOptions& o, F&& f) {
-  f("controller_lr", o.lr, "Adam learning rate (beta1 0, epsilon 1e-3)");
-  f("controller_train_steps", o.train_steps, "Adam updates per phase");
-  f("controller_num_aggregate", o.num_aggregate, "samples averaged per update");
-  f("controller_tanh_constant", o.tanh_constant, "logits = C·tanh(logits); 0: off");
-  f("controller_op_tanh_reduce", o.op_tanh_reduce, "micro: op logits use C / this (no such factor in PTB and macro)");
-  f("controller_temperature", o.temperature, "logits /= T; 0: off");
-  f("controller_entropy_weight", o.entropy_weight, "reward += w·entropy");
-  f("controller_bl_dec", o.bl_dec, "baseline decay");
-  f("controller_l2_reg", o.l2_reg, "controller L2");
-  f("controller_lstm_size", o.lstm_size, "controller LSTM units");
-  f("controller_skip_target", o.skip_target, "macro: target skip probability");
-  f("controller_skip_weight", o.skip_weight, "macro: weight of the skip KL");
-  f("controller_collapse_entropy", o.collapse_entropy,
-    "warn when the policy entropy falls below this fraction of the uniform policy's (0: never)");
-}
-
-/// The controller flags, defaults from `o` (the space's reference values).
-inline void add_controller_flags(CLI::App& app, enas::ControllerOptions& o, bool& training, std::int64_t& train_every) {
-  add_switch(app, "controller_training", training, "train the controller");
-  app.add_option("--controller_train_every", train_every, "epochs between controller phases")->capture_default_str();
-  for_each_controller_option(o, [&](const char* name, auto& member, const char* help) {
-    app.add_option(std::string("--") + name, member, help)->capture_default_str();
+/// A flag for every field of `o` (its Options::fields() table) whose tags miss `skip_tags`;
+/// defaults from `o`. `help_prefix` goes before each help (the final programs' unused controller
+/// flags); `group` puts them under a heading of --help.
+template <class Options>
+void add_flags(CLI::App& app, Options& o, unsigned skip_tags = 0, const std::string& group = {},
+               const std::string& help_override = {}) {
+  enas::option::for_each_field<Options>([&](const auto& field) {
+    if ((field.tags & skip_tags) != 0) return;
+    using T = typename std::decay_t<decltype(field)>::value_type;
+    const std::string help = help_override.empty() ? field.help : help_override;
+    CLI::Option* added = nullptr;
+    if constexpr (std::is_same_v<T, bool>) {
+      added = add_switch(app, field.flag, field.of(o), help);
+    } else {
+      added = app.add_option(std::string("--") + field.flag, field.of(o), help)->capture_default_str();
+    }
+    if (!group.empty()) added->group(group);
   });
 }
 
@@ -133,7 +103,6 @@ struct ReferenceFlags {
   bool controller_training = false;
   std::int64_t controller_train_every = 1;
   enas::ControllerOptions unused_controller;
-  std::string search_for = "enas";  ///< ptb_final: the reference's only PTB value
   int ptb_nodes = 0;                ///< PTB programs: the space's node count (child_rhn_depth)
   std::int64_t rhn_depth = 0;
   std::int64_t lm_layers = 1;
@@ -168,19 +137,12 @@ inline void add_reference_flags(CLI::App& app, ReferenceFlags& r, const std::str
   app.add_option("--controller_selection_threshold", r.selection_threshold, ignored)->group(group);
   app.add_option("--child_num_cell_layers", r.num_cell_layers, ignored)->group(group);
   if (!final_run) return;
-  if (r.ptb_nodes > 0) {
-    app.add_option("--search_for", r.search_for, "enas only (the reference's PTB value)")
-        ->check(CLI::IsMember({"enas"}))
-        ->capture_default_str();
-  }
   // A final run builds no controller; the reference's final scripts still pass every controller flag.
   const char* unused = "a final run has no controller";
   add_switch(app, "controller_training", r.controller_training, "off only: a final run trains a fixed architecture");
   if (ptb_nodes == 0) add_switch(app, "controller_search_whole_channels", r.whole_channels, unused)->group(group);
   app.add_option("--controller_train_every", r.controller_train_every, unused)->group(group);
-  for_each_controller_option(r.unused_controller, [&](const char* name, auto& member, const char*) {
-    app.add_option(std::string("--") + name, member, unused)->group(group);
-  });
+  add_flags(app, r.unused_controller, 0, group, unused);
 }
 
 /// Refuses, by name, a value of a ReferenceFlags flag that this library would not honour.
@@ -255,7 +217,7 @@ inline at::Device setup_runtime(const Common& c) {
 /// Writes `<dir>/plots/` from metrics.jsonl (gnuplot); a problem is reported, never fatal.
 inline void plot_curves(const std::filesystem::path& dir, enas::io::RunLog& log) {
   try {
-    const auto written = enas::io::plot_run(dir);
+    const auto written = enas::report::plot_run(dir);
     if (!written.files.empty()) log.line(fmt::format("plots: {}", (dir / "plots").string()));
     if (!written.message.empty()) log.line(written.message);
   } catch (const enas::Error& e) {
@@ -267,7 +229,7 @@ inline void plot_curves(const std::filesystem::path& dir, enas::io::RunLog& log)
 template <class Space>
 void draw_arch(const typename Space::Arch& arch, const std::filesystem::path& out, enas::io::RunLog& log) {
   try {
-    const auto written = enas::io::render_dot(enas::io::to_dot<Space>(arch), out);
+    const auto written = enas::report::render_dot(enas::report::to_dot<Space>(arch), out);
     for (const auto& f : written.files) log.line(fmt::format("picture: {}", f.string()));
     if (!written.message.empty()) log.line(written.message);
   } catch (const enas::Error& e) {
@@ -339,6 +301,85 @@ inline nlohmann::json run_config(const std::string& program, std::string_view sp
   return {{"program", program}, {"space", std::string(space)}, {"seed", c.seed}, {"options", std::move(options)}};
 }
 
+/// Which split a run trains on: a search holds out a validation split to score architectures on,
+/// a final training trains on everything it may.
+enum class RunKind { kSearch, kFinal };
+
+/// Penn Treebank, with where it came from in the log.
+inline enas::data::PtbCorpus load_data(const Common& common, RunKind, enas::io::RunLog& log,
+                                       const enas::data::PtbCorpus* /*type tag*/) {
+  const auto dir = enas::data::locate_ptb(common.data_path, ENAS_PROJECT_DIR);
+  auto corpus = enas::data::load_ptb(dir);
+  log.line(fmt::format("data_path={} train_size={} valid_size={} test_size={} vocab={}", dir.string(),
+                       corpus.train.size(), corpus.valid.size(), corpus.test.size(), corpus.vocab_size()));
+  return corpus;
+}
+
+/// CIFAR-10 with the validation split held out (search) or not (final), with where it came from.
+inline enas::data::Cifar10Data load_data(const Common& common, RunKind kind, enas::io::RunLog& log,
+                                         const enas::data::Cifar10Data* /*type tag*/) {
+  const auto dir = enas::data::locate_cifar10(common.data_path, ENAS_PROJECT_DIR);
+  auto data = enas::data::load_cifar10(
+      dir, kind == RunKind::kSearch ? enas::data::Cifar10Split::kHoldOutValidation : enas::data::Cifar10Split::kTrainOnAll);
+  log.line(fmt::format("data_path={} train_size={} valid_size={} test_size={}", dir.string(), data.train.size(),
+                       data.valid.size(), data.test.size()));
+  if (data.test_is_held_out) log.line(data.note);
+  return data;
+}
+
+/// The lines every run prints once its task is built.
+template <class Run>
+void log_task(Run& run, const Common& common, const at::Device& device, enas::io::RunLog& log) {
+  log.line(fmt::format("params={}", run.task().num_parameters()));
+  log.line(fmt::format("device={} threads={} batches_per_epoch={}", device.str(), common.threads,
+                       run.task().batches_per_epoch()));
+}
+
+/// A search of `Space` with `Controller`: configuration, data, params=, the loop with checkpoints,
+/// derive; writes best_arc.txt (and its picture and the plots).
+template <class Space, class Controller, class Options>
+void run_search(const Common& common, const Options& options, const enas::ControllerOptions& controller_options,
+                const CLI::App& app) {
+  using Net = enas::Supernet<Space, Controller>;
+  using Task = typename Net::Task;
+  const auto device = setup_runtime(common);
+  const auto dir = prepare_output_dir(common);
+  enas::io::RunLog log(dir);
+  print_flags(app, log);
+  const auto data = load_data(common, RunKind::kSearch, log, static_cast<const typename Task::Data*>(nullptr));
+  Net net(options, controller_options, data, device, common.seed);
+  log_task(net, common, device, log);
+  if (options.max_steps == 0) return;
+  auto config = run_config(app.get_name(), Space::name, common, enas::io::to_json(options));
+  config["controller"] = enas::io::to_json(controller_options);
+  config["search_for"] = Controller::is_trainable ? "enas" : "random";
+  train_with_checkpoints(net, dir, config, log, [&](const enas::RunHooks& hooks) { return net.search(log, hooks); });
+  log.line(fmt::format("Deriving: {} sampled architectures, each scored by {} on one validation batch",
+                       options.derive_samples, Task::sample_score_name));
+  report_derived<Net>(net.derive(options.derive_samples), Task::sample_score_name, dir, common.plot, log);
+}
+
+/// Final training of one architecture of `Space`: configuration, data, params=, the loop with
+/// checkpoints, the plots.
+template <class Space, class Options>
+void run_final(const Common& common, const Options& options, const typename Space::Arch& arch, const CLI::App& app) {
+  using Run = enas::FinalTraining<Space>;
+  using Task = typename Run::Task;
+  const auto device = setup_runtime(common);
+  const auto dir = prepare_output_dir(common);
+  enas::io::RunLog log(dir);
+  print_flags(app, log);
+  const auto data = load_data(common, RunKind::kFinal, log, static_cast<const typename Task::Data*>(nullptr));
+  Run run(arch, options, data, device, common.seed);
+  log.line(fmt::format("arc={}", Space::format(arch)));
+  log_task(run, common, device, log);
+  if (options.max_steps == 0) return;
+  auto config = run_config(app.get_name(), Space::name, common, enas::io::to_json(options));
+  config["arc"] = Space::format(arch);
+  train_with_checkpoints(run, dir, config, log, [&](const enas::RunHooks& hooks) { return run.run(log, hooks); });
+  if (common.plot) plot_curves(dir, log);
+}
+
 /// Parses flags and runs `body`, turning every error into one line on stderr and exit code 1
 /// (flag errors: CLI11's message and exit code; a signal stop: exit code 130).
 inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body) {
@@ -362,6 +403,93 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>
   }
   return 0;
 }
+
+/// A search program: the common flags, a flag for each field of `Options` and of the controller
+/// options (their fields() tables), and `--search_for` (alias `--controller`) choosing the LSTM
+/// controller or random search with weight sharing. A program adds its own flags to `app`, then
+/// calls run() with a body that checks them and calls search<Space>() (the macro programs choose
+/// the Space by --child_num_layers).
+template <class Options>
+class SearchProgram {
+ public:
+  SearchProgram(const std::string& name, const std::string& about, Options defaults,
+                enas::ControllerOptions controller_defaults, std::string_view space_name, unsigned skip_tags = 0)
+      : app(about, name), options(std::move(defaults)), controller(controller_defaults) {
+    add_common(app, common);
+    add_flags(app, options, skip_tags);
+    add_flags(app, controller);
+    const std::string space(space_name);
+    app.add_option("--search_for,--controller", search_for,
+                   "enas (LSTM controller) or random (random search with weight sharing); the space's name, " +
+                       space + ", as the reference's CIFAR-10 scripts pass it, also means enas")
+        ->check(CLI::IsMember({std::string("enas"), std::string("random"), space}))
+        ->capture_default_str();
+  }
+  SearchProgram(const SearchProgram&) = delete;
+  SearchProgram& operator=(const SearchProgram&) = delete;
+
+  /// Searches `Space` with the controller --search_for names.
+  template <class Space>
+  void search() const {
+    options.validate();  // refuse a bad value before any work
+    controller.validate();
+    if (search_for == "random") {
+      run_search<Space, enas::controllers::Random<Space>>(common, options, controller, app);
+    } else {
+      run_search<Space, enas::controllers::Lstm<Space>>(common, options, controller, app);
+    }
+  }
+
+  int run(int argc, char** argv, const std::function<void()>& body) { return program::run(app, argc, argv, body); }
+
+  CLI::App app;
+  Common common;
+  Options options;
+  enas::ControllerOptions controller;
+  std::string search_for = "enas";
+};
+
+/// A final-training program: the common flags, a flag for each field of `Options` a final run
+/// has, `--child_fixed_arc` (default `default_arc`, described by `arc_help`) and the reference's
+/// `--search_for` (enas or the space's name; nothing else is meaningful without a search).
+template <class Options>
+class FinalProgram {
+ public:
+  FinalProgram(const std::string& name, const std::string& about, Options defaults, std::string_view space_name,
+               std::string default_arc, const std::string& arc_help, unsigned skip_tags = 0)
+      : app(about, name), options(std::move(defaults)), fixed_arc(std::move(default_arc)) {
+    add_common(app, common);
+    add_flags(app, options, skip_tags | enas::option::kSearchOnly);
+    app.add_option("--child_fixed_arc", fixed_arc, arc_help)->capture_default_str();
+    const std::string space(space_name);
+    app.add_option("--search_for", search_for, "enas or " + space + " (the reference's values; a final run searches nothing)")
+        ->check(CLI::IsMember({std::string("enas"), space}))
+        ->capture_default_str();
+  }
+  FinalProgram(const FinalProgram&) = delete;
+  FinalProgram& operator=(const FinalProgram&) = delete;
+
+  /// --child_fixed_arc as an architecture of `Space`, the flag named in any error.
+  template <class Space>
+  typename Space::Arch arch() const {
+    return parse_arc_flag<Space>("--child_fixed_arc", fixed_arc);
+  }
+
+  /// Trains `arch` (parse it with arch<Space>() first to refuse a bad one before any work).
+  template <class Space>
+  void train(const typename Space::Arch& arch) const {
+    options.validate();  // refuse a bad value before any work
+    run_final<Space>(common, options, arch, app);
+  }
+
+  int run(int argc, char** argv, const std::function<void()>& body) { return program::run(app, argc, argv, body); }
+
+  CLI::App app;
+  Common common;
+  Options options;
+  std::string fixed_arc;
+  std::string search_for = "enas";
+};
 
 }  // namespace program
 

@@ -33,8 +33,8 @@ case "$family" in
     final_flags=${FINAL_FLAGS:---child_lstm_hidden_size=128 --batch_size=64 --num_epochs=1 --child_lr=20 --log_every=100}
     ;;
   micro)
-    search=cifar10_micro_search final=cifar10_micro_final space=micro random_flag="--controller=random"
-    enas_flag="--controller=enas"
+    search=cifar10_micro_search final=cifar10_micro_final space=micro random_flag="--search_for=random"
+    enas_flag="--search_for=enas"
     search_flags=${SEARCH_FLAGS:---child_num_layers=3 --child_out_filters=8 --batch_size=64 --num_epochs=1 --controller_train_steps=20 --log_every=100}
     final_flags=${FINAL_FLAGS:---child_num_layers=3 --child_out_filters=8 --batch_size=64 --num_epochs=1 --log_every=100}
     ;;

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <optional>
 
-#include "enas/data/cifar10.hpp"
+#include "enas/data/cifar10_batches.hpp"
 #include "support.hpp"
 
 namespace enas::test {

@@ -60,7 +60,7 @@ TEST_CASE("every cell op keeps or halves the resolution as asked", "[cifar][ops]
     for (std::int64_t k : {3, 5}) {
       for (std::int64_t stride : {1, 2}) {
         enas::nn::CellOp op(kind, kind == OpKind::kIdentity ? 1 : k, 6, stride, true);
-        const auto y = op->forward(x, true);
+        const auto y = op->forward(x);
         INFO("kind " << static_cast<int>(kind) << " k " << k << " stride " << stride);
         CHECK(y.size(0) == 2);
         CHECK(y.size(1) == 6);
@@ -70,13 +70,46 @@ TEST_CASE("every cell op keeps or halves the resolution as asked", "[cifar][ops]
     }
   }
   enas::nn::FactorizedReduction fr(6, 10);
-  CHECK(fr->forward(x, true).sizes() == at::IntArrayRef({2, 10, 4, 4}));
+  CHECK(fr->forward(x).sizes() == at::IntArrayRef({2, 10, 4, 4}));
   for (auto kind : {OpKind::kConv, OpKind::kSepConv, OpKind::kMaxPool, OpKind::kAvgPool}) {
     enas::nn::MacroBranch branch(kind, 5, 6);
-    CHECK(branch->forward(x, true).sizes() == x.sizes());
+    CHECK(branch->forward(x).sizes() == x.sizes());
     enas::nn::MacroFixedOp fixed(kind, 3, 6, 6);
-    CHECK(fixed->forward(x, true).sizes() == x.sizes());
+    CHECK(fixed->forward(x).sizes() == x.sizes());
   }
+}
+
+TEST_CASE("modules follow train() and eval(): batch or moving statistics, dropout, the auxiliary head", "[cifar][ops][mode]") {
+  at::manual_seed(3);
+  // A fresh batch norm's moving statistics are mean 0, variance 1: in evaluation mode it is
+  // x / sqrt(1 + eps); in training mode every channel of the batch comes out with mean 0.
+  enas::nn::Norm norm(4, 1e-3);
+  const auto x = at::randn({8, 4, 5, 5}) * 3.0 + 2.0;
+  norm->eval();
+  CHECK(at::allclose(norm->forward(x), x / std::sqrt(1.0 + 1e-3), 1e-5, 1e-6));
+  norm->train();
+  CHECK(norm->forward(x).mean({0, 2, 3}).abs().max().item<double>() < 1e-5);
+
+  // A micro fixed network with dropout and the auxiliary head: eval() is deterministic and has no
+  // auxiliary logits; train() draws dropout (two passes differ) and computes them. train(false)
+  // on the network reaches every submodule.
+  enas::nn::MicroModelOptions o;
+  o.num_layers = 3;
+  o.image.out_filters = 4;
+  o.image.keep_prob = 0.5;
+  o.use_aux_head = true;
+  enas::nn::MicroFixedModel<enas::spaces::MicroEnas> model(enas::spaces::MicroEnas::parse("0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1"), o);
+  const auto images = at::randn({2, 3, 32, 32});
+  at::NoGradGuard no_grad;
+  model->eval();
+  for (const auto& m : model->modules()) CHECK_FALSE(m->is_training());
+  const auto a = model->forward(images);
+  CHECK_FALSE(a.aux_logits.defined());
+  CHECK(at::equal(a.logits, model->forward(images).logits));
+  model->train();
+  const auto b = model->forward(images);
+  REQUIRE(b.aux_logits.defined());
+  CHECK_FALSE(at::equal(b.logits, model->forward(images).logits));
 }
 
 TEST_CASE("macro parameter counts match hand-computed values", "[cifar][macro][params]") {
@@ -124,7 +157,7 @@ TEST_CASE("a macro search step gives gradients to exactly the sampled path", "[c
   enas::nn::MacroSharedModel<SmallMacro> model(o);
   // ops: conv3, max, sep5; layer 2 skips from layer 0 (bit 1) only.
   const auto arch = SmallMacro::parse("0 2 0 1 0 1");
-  const auto f = model->forward(at::randn({4, 3, 32, 32}), arch, true);
+  const auto f = model->forward(at::randn({4, 3, 32, 32}), arch);
   at::cross_entropy_loss(f.logits, at::randint(10, {4}, at::kLong)).backward();
   auto has_grad = [](torch::nn::Module& m) {
     bool any = false, all = true;
@@ -194,7 +227,7 @@ TEST_CASE("a micro search step gives gradients to exactly the sampled ops and in
   enas::nn::MicroSharedModel<Micro> model(o);
   enas::controllers::Random<Micro> random(Micro::controller_defaults(), 5);
   const auto arch = Micro::decode(random.sample(1).arc(0));
-  const auto f = model->forward(at::randn({4, 3, 32, 32}), arch, true);
+  const auto f = model->forward(at::randn({4, 3, 32, 32}), arch);
   (at::cross_entropy_loss(f.logits, at::randint(10, {4}, at::kLong)) +
    0.4 * at::cross_entropy_loss(f.aux_logits, at::randint(10, {4}, at::kLong)))
       .backward();

@@ -13,7 +13,7 @@
 
 #include "enas/controllers.hpp"
 #include "enas/spaces.hpp"
-#include "enas/train/tf_adam.hpp"
+#include "enas/optim/tf_adam.hpp"
 #include "baselines/controller_baseline.hpp"
 #include "support.hpp"
 
@@ -168,7 +168,7 @@ TEST_CASE("the random controller is uniform over the space", "[controller][stati
 
 TEST_CASE("TfAdam applies TensorFlow's update with epsilon before bias correction", "[controller][optim]") {
   auto w = at::zeros({2}).requires_grad_();
-  enas::train::TfAdam adam({w}, {0.1, 0.0, 0.999, 1e-3});
+  enas::optim::TfAdam adam({w}, {0.1, 0.0, 0.999, 1e-3});
   w.mutable_grad() = at::tensor({2.0f, -0.5f});
   adam.step();
   // t = 1, beta1 = 0: m = g, v = 0.001 g², lr_t = 0.1 sqrt(0.001); w = -lr_t g / (sqrt(v) + eps).

@@ -1,10 +1,13 @@
-// Pictures, plots and progress lines (torch-free): DOT text of the three space families, rendering
-// with Graphviz, metrics.jsonl parsing, the gnuplot data and script, progress formatting.
+// Pictures, plots, progress lines and option tables (torch-free): DOT text of the three space
+// families, rendering with Graphviz, metrics.jsonl parsing, the gnuplot data and script, progress
+// formatting, the options' flags, bounds and recorded configuration.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,11 +20,15 @@
 #include <utility>
 #include <vector>
 
-#include "enas/io/dot.hpp"
+#include "enas/core/controller_options.hpp"
+#include "enas/io/config_json.hpp"
 #include "enas/io/external_tool.hpp"
-#include "enas/io/plot.hpp"
 #include "enas/io/progress.hpp"
+#include "enas/report/dot.hpp"
+#include "enas/report/plot.hpp"
 #include "enas/spaces.hpp"
+#include "enas/train/image_options.hpp"
+#include "enas/train/lm_options.hpp"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -145,7 +152,7 @@ struct QuotedActivation {
 
 TEST_CASE("the published PTB cell as DOT: predecessor edges, activations, loose ends averaged", "[io][dot]") {
   using Space = enas::spaces::PtbEnas;
-  const std::string dot = enas::io::to_dot<Space>(Space::parse(kPtbArc));
+  const std::string dot = enas::report::to_dot<Space>(Space::parse(kPtbArc));
   const std::set<Edge> expected{
       {"x_t", "n0"},  {"h_prev", "n0"}, {"n0", "n1"},   {"n1", "n2"},  {"n2", "n3"},   {"n2", "n4"},  {"n2", "n5"},
       {"n5", "n6"},   {"n1", "n7"},     {"n6", "n8"},   {"n8", "n9"},  {"n8", "n10"},  {"n8", "n11"}, {"n3", "avg"},
@@ -160,14 +167,14 @@ TEST_CASE("the published PTB cell as DOT: predecessor edges, activations, loose 
   CHECK_THAT(dot, Contains("x_t [label=\"x[t]\"") && Contains("h_prev [label=\"h[t-1]\"") &&
                       Contains("avg [label=\"avg\"") && Contains("h_t [label=\"h[t]\""));
   CHECK(dot.rfind("digraph ptb_cell {\n", 0) == 0);
-  CHECK(enas::io::to_dot<Space>(Space::parse(kPtbArc)) == dot);  // deterministic
+  CHECK(enas::report::to_dot<Space>(Space::parse(kPtbArc)) == dot);  // deterministic
   check_dot_accepts(dot);
 }
 
 TEST_CASE("the published micro cells as DOT: two op boxes per node, add nodes, unused nodes concatenated",
           "[io][dot]") {
   using Space = enas::spaces::MicroEnas;
-  const std::string dot = enas::io::to_dot<Space>(Space::parse(kMicroArc));
+  const std::string dot = enas::report::to_dot<Space>(Space::parse(kMicroArc));
   struct Input {
     int node;
     const char* op;
@@ -213,7 +220,7 @@ TEST_CASE("the published micro cells as DOT: two op boxes per node, add nodes, u
   CHECK(edges_of(dot) == expected);
   CHECK_THAT(dot, Contains("subgraph cluster_normal {") && Contains("label=\"normal cell\"") &&
                       Contains("subgraph cluster_reduce {") && Contains("label=\"reduction cell\""));
-  CHECK(enas::io::to_dot<Space>(Space::parse(kMicroArc)) == dot);
+  CHECK(enas::report::to_dot<Space>(Space::parse(kMicroArc)) == dot);
   check_dot_accepts(dot);
 }
 
@@ -222,7 +229,7 @@ TEST_CASE("macro networks as DOT: the chain through the pooling points, one dash
     using Space = enas::spaces::MacroOf<6>;
     // Layer 5 = max pool with skips from the stem (bit 0), layer 0 (bit 1) and layer 3 (bit 4).
     const auto arch = Space::parse("1  0 1  2 0 1  3 1 0 0  4 0 0 0 1  5 1 1 0 0 1");
-    const std::string dot = enas::io::to_dot<Space>(arch);
+    const std::string dot = enas::report::to_dot<Space>(arch);
     const std::set<Edge> skips{{"stem", "l1"}, {"l0", "l2"}, {"stem", "l3"}, {"l2", "l4"},
                                {"stem", "l5"}, {"l0", "l5"}, {"l3", "l5"}};
     CHECK(edges_of(dot, "style=dashed") == skips);
@@ -239,7 +246,7 @@ TEST_CASE("macro networks as DOT: the chain through the pooling points, one dash
   SECTION("the published 24-layer network") {
     using Space = enas::spaces::MacroEnas24;
     const auto arch = Space::parse(kMacroArc);
-    const std::string dot = enas::io::to_dot<Space>(arch);
+    const std::string dot = enas::report::to_dot<Space>(arch);
     CHECK(edges_of(dot, "style=dashed").size() == 98);
     CHECK(count_of(dot, "style=dashed") == static_cast<std::size_t>(arch.skip_count()));
     CHECK(edges_of(dot, "style=dashed").count({"stem", "l5"}) == 1);  // layer 5: "3 1 1 0 1 0"
@@ -253,10 +260,10 @@ TEST_CASE("macro networks as DOT: the chain through the pooling points, one dash
 }
 
 TEST_CASE("DOT labels are quoted and escaped", "[io][dot]") {
-  CHECK(enas::io::dot_quote("plain") == "\"plain\"");
-  CHECK(enas::io::dot_quote("a \"b\" \\ c\nd") == "\"a \\\"b\\\" \\\\ c\\nd\"");
+  CHECK(enas::report::dot_quote("plain") == "\"plain\"");
+  CHECK(enas::report::dot_quote("a \"b\" \\ c\nd") == "\"a \\\"b\\\" \\\\ c\\nd\"");
   using Space = enas::spaces::PtbCell<3, QuotedActivation>;
-  const std::string dot = enas::io::to_dot<Space>(Space::parse("0 0 0 0 0"));
+  const std::string dot = enas::report::to_dot<Space>(Space::parse("0 0 0 0 0"));
   CHECK_THAT(dot, Contains("n1 [label=\"1\\nsay \\\"hi\\\" \\\\ back\""));
   check_dot_accepts(dot);
 }
@@ -264,7 +271,7 @@ TEST_CASE("DOT labels are quoted and escaped", "[io][dot]") {
 TEST_CASE("render_dot writes .dot, and .png and .svg when Graphviz is installed", "[io][dot]") {
   TempDir dir;
   using Space = enas::spaces::PtbEnas;
-  const std::string dot = enas::io::to_dot<Space>(Space::parse(kPtbArc));
+  const std::string dot = enas::report::to_dot<Space>(Space::parse(kPtbArc));
   const fs::path out = dir.path() / "pictures" / "cell";  // the folder is created
 
   SECTION("with Graphviz") {
@@ -272,7 +279,7 @@ TEST_CASE("render_dot writes .dot, and .png and .svg when Graphviz is installed"
       WARN("Graphviz dot is not installed: rendering not checked");
       return;
     }
-    const auto written = enas::io::render_dot(dot, out);
+    const auto written = enas::report::render_dot(dot, out);
     CHECK(written.message.empty());
     REQUIRE(written.files == std::vector<fs::path>{out.string() + ".dot", out.string() + ".png", out.string() + ".svg"});
     CHECK(read_file(written.files[0]) == dot);
@@ -281,7 +288,7 @@ TEST_CASE("render_dot writes .dot, and .png and .svg when Graphviz is installed"
   }
   SECTION("without Graphviz: the .dot and a message saying what to install") {
     NoToolsOnPath no_tools;
-    const auto written = enas::io::render_dot(dot, out);
+    const auto written = enas::report::render_dot(dot, out);
     CHECK(written.files == std::vector<fs::path>{out.string() + ".dot"});
     CHECK(read_file(written.files[0]) == dot);
     CHECK_THAT(written.message, Contains("not on PATH") && Contains("apt-get install graphviz") &&
@@ -290,14 +297,14 @@ TEST_CASE("render_dot writes .dot, and .png and .svg when Graphviz is installed"
   }
   SECTION("an unwritable path is a ConfigError naming it") {
     write_file(dir.path() / "file", "not a folder");
-    CHECK_THROWS_AS(enas::io::render_dot(dot, dir.path() / "file" / "cell"), enas::ConfigError);
-    CHECK_THROWS_WITH(enas::io::render_dot(dot, dir.path() / "file" / "cell"),
+    CHECK_THROWS_AS(enas::report::render_dot(dot, dir.path() / "file" / "cell"), enas::ConfigError);
+    CHECK_THROWS_WITH(enas::report::render_dot(dot, dir.path() / "file" / "cell"),
                       Contains((dir.path() / "file").string()));
   }
   SECTION("text that dot rejects is a DataError with dot's message") {
     if (!enas::io::find_program("dot")) return;
-    CHECK_THROWS_AS(enas::io::render_dot("digraph { a -> }", out), enas::DataError);
-    CHECK_THROWS_WITH(enas::io::render_dot("digraph { a -> }", out),
+    CHECK_THROWS_AS(enas::report::render_dot("digraph { a -> }", out), enas::DataError);
+    CHECK_THROWS_WITH(enas::report::render_dot("digraph { a -> }", out),
                       Contains("dot -Tpng " + out.string() + ".dot exited with status") && Contains("syntax error"));
   }
 }
@@ -333,7 +340,7 @@ const char* kMetrics =
 TEST_CASE("metrics.jsonl: child, controller and eval events read, other events and keys skipped", "[io][plot]") {
   TempDir dir;
   write_file(dir.path() / "metrics.jsonl", kMetrics);
-  const auto m = enas::io::read_metrics(dir.path() / "metrics.jsonl");
+  const auto m = enas::report::read_metrics(dir.path() / "metrics.jsonl");
   REQUIRE(m.child.size() == 2);
   CHECK(m.child[0].step == 100);
   CHECK(m.child[0].loss == 249.25);
@@ -347,10 +354,10 @@ TEST_CASE("metrics.jsonl: child, controller and eval events read, other events a
   CHECK(m.controller[1].reward == 0.85);
   CHECK(m.controller[1].baseline == 0.76);
   REQUIRE(m.eval.size() == 3);
-  CHECK(enas::io::kEvalMetrics[m.eval[0].metric] == "valid_ppl");
+  CHECK(enas::report::kEvalMetrics[m.eval[0].metric] == "valid_ppl");
   CHECK(m.eval[0].epoch == 1);
   CHECK(m.eval[0].value == 489.5);
-  CHECK(enas::io::kEvalMetrics[m.eval[2].metric] == "test_ppl");
+  CHECK(enas::report::kEvalMetrics[m.eval[2].metric] == "test_ppl");
   CHECK(m.eval[2].value == 346.25);
 }
 
@@ -362,7 +369,7 @@ TEST_CASE("a malformed metrics line is an error naming the file and the line", "
   const auto error_for = [&](const std::string& third_line) {
     write_file(file, good + good + third_line + "\n" + good);
     try {
-      enas::io::read_metrics(file);
+      enas::report::read_metrics(file);
     } catch (const enas::DataError& e) {
       return std::string(e.what());
     }
@@ -376,9 +383,9 @@ TEST_CASE("a malformed metrics line is an error naming the file and the line", "
   CHECK_THAT(error_for(R"({"event":"controller","ctrl_step":1,"reward":"high"})"),
              Contains(file.string() + " line 3") && Contains("\"reward\" is \"high\", expected a number"));
   CHECK_THAT(error_for(R"({"event":7})"), Contains(file.string() + " line 3") && Contains("expected a string"));
-  CHECK_THROWS_WITH(enas::io::read_metrics(dir.path() / "absent.jsonl"),
+  CHECK_THROWS_WITH(enas::report::read_metrics(dir.path() / "absent.jsonl"),
                     Contains("cannot read the metrics file " + (dir.path() / "absent.jsonl").string()));
-  CHECK_THROWS_WITH(enas::io::plot_run(dir.path() / "nothing_here"), Contains("no metrics.jsonl in"));
+  CHECK_THROWS_WITH(enas::report::plot_run(dir.path() / "nothing_here"), Contains("no metrics.jsonl in"));
 }
 
 TEST_CASE("plot data and gnuplot script, and PNG and SVG when gnuplot is installed", "[io][plot]") {
@@ -389,8 +396,8 @@ TEST_CASE("plot data and gnuplot script, and PNG and SVG when gnuplot is install
   const fs::path plots = run / "plots";
 
   SECTION("data files and script") {
-    const auto m = enas::io::read_metrics(run / "metrics.jsonl");
-    const auto files = enas::io::write_plot_sources(m, plots, "run");
+    const auto m = enas::report::read_metrics(run / "metrics.jsonl");
+    const auto files = enas::report::write_plot_sources(m, plots, "run");
     CHECK(files == std::vector<fs::path>{plots / "child.dat", plots / "controller.dat", plots / "eval_valid_ppl.dat",
                                          plots / "eval_test_ppl.dat", plots / "plots.gp"});
     CHECK(read_file(plots / "child.dat") ==
@@ -400,7 +407,7 @@ TEST_CASE("plot data and gnuplot script, and PNG and SVG when gnuplot is install
     CHECK(read_file(plots / "eval_valid_ppl.dat") == "# epoch step valid_ppl\n1 414 489.5\n2 828 358.5\n");
     CHECK(read_file(plots / "eval_test_ppl.dat") == "# epoch step test_ppl\n2 828 346.25\n");
     const std::string script = read_file(plots / "plots.gp");
-    CHECK(script == enas::io::gnuplot_script(m, "run"));
+    CHECK(script == enas::report::gnuplot_script(m, "run"));
     for (const char* chart : {"child_loss", "child_tr_ppl", "eval_ppl", "controller_reward", "controller_entropy"}) {
       INFO(chart);
       CHECK_THAT(script, Contains("set output '" + std::string(chart) + ".png'") &&
@@ -414,7 +421,7 @@ TEST_CASE("plot data and gnuplot script, and PNG and SVG when gnuplot is install
       WARN("gnuplot is not installed: drawing not checked");
       return;
     }
-    const auto written = enas::io::plot_run(run);
+    const auto written = enas::report::plot_run(run);
     CHECK(written.message.empty());
     REQUIRE(written.files.size() == 5 + 10);
     for (const char* chart : {"child_loss", "child_tr_ppl", "eval_ppl", "controller_reward", "controller_entropy"}) {
@@ -425,7 +432,7 @@ TEST_CASE("plot data and gnuplot script, and PNG and SVG when gnuplot is install
   }
   SECTION("without gnuplot: the data, the script and a message saying what to install") {
     NoToolsOnPath no_tools;
-    const auto written = enas::io::plot_run(run);
+    const auto written = enas::report::plot_run(run);
     CHECK(written.files.size() == 5);
     CHECK(fs::exists(plots / "plots.gp"));
     CHECK_FALSE(fs::exists(plots / "child_loss.png"));
@@ -435,7 +442,7 @@ TEST_CASE("plot data and gnuplot script, and PNG and SVG when gnuplot is install
   SECTION("a run without plottable events") {
     write_file(run / "metrics.jsonl", R"({"event":"best_arc","arc":"0 0"})"
                                       "\n");
-    const auto written = enas::io::plot_run(run);
+    const auto written = enas::report::plot_run(run);
     CHECK(written.files.empty());
     CHECK_THAT(written.message, Contains("nothing to plot"));
   }
@@ -516,4 +523,134 @@ TEST_CASE("progress on a terminal: one line redrawn at most four times a second"
   CHECK_THAT(out.str(), Contains("ETA 0s\x1b[K\r\x1b[K"));
   progress.finish();
   CHECK_THAT(out.str(), Contains("\repoch 1 20/20 steps 10.0 steps/s in 2s\x1b[K\n"));
+}
+
+namespace {
+
+template <class Options>
+std::vector<std::string> flags_of(unsigned skip_tags = 0) {
+  std::vector<std::string> flags;
+  enas::option::for_each_field<Options>([&](const auto& field) {
+    if ((field.tags & skip_tags) == 0) flags.emplace_back(field.flag);
+  });
+  return flags;
+}
+
+template <class Options>
+std::set<std::string> json_keys(const Options& o) {
+  std::set<std::string> keys;
+  const auto json = enas::io::to_json(o);
+  for (const auto& item : json.items()) keys.insert(item.key());
+  return keys;
+}
+
+std::string refusal(const std::function<void()>& validate) {
+  try {
+    validate();
+  } catch (const enas::ConfigError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+}  // namespace
+
+TEST_CASE("option tables: the reference's flag names, each once, and the recorded configuration as before", "[io][options]") {
+  // enas-reference.md §2.1/§2.2: the PTB flags a reference script passes that set an LmOptions
+  // member, plus the library's run-control flags test_window, max_steps and derive_samples.
+  const std::set<std::string> lm{"batch_size", "child_bptt_steps", "num_epochs", "child_lstm_hidden_size",
+                                 "child_lstm_e_keep", "child_lstm_x_keep", "child_lstm_h_keep", "child_lstm_o_keep",
+                                 "child_grad_bound", "child_lr", "child_lr_dec_start", "child_lr_dec_every",
+                                 "child_lr_dec_rate", "child_lr_dec_min", "child_l2_reg", "child_rnn_slowness_reg",
+                                 "eval_every_epochs", "log_every", "controller_training", "controller_train_every",
+                                 "test_window", "max_steps", "derive_samples"};
+  const auto lm_flags = flags_of<enas::train::LmOptions>();
+  CHECK(std::set<std::string>(lm_flags.begin(), lm_flags.end()) == lm);
+  CHECK(lm_flags.size() == lm.size());  // none twice
+  // A final program has no controller and derives nothing.
+  const auto final_flags = flags_of<enas::train::LmOptions>(enas::option::kSearchOnly);
+  CHECK(final_flags.size() == lm.size() - 3);
+  CHECK(std::find(final_flags.begin(), final_flags.end(), "controller_training") == final_flags.end());
+
+  // What a checkpoint records: the keys the configuration had when each was written out by hand
+  // (run control — epochs, logging, max_steps, derive_samples, test_window — left out).
+  CHECK(json_keys(enas::train::LmOptions{}) ==
+        std::set<std::string>{"batch_size", "child_bptt_steps", "child_lstm_hidden_size", "child_lstm_e_keep",
+                              "child_lstm_x_keep", "child_lstm_h_keep", "child_lstm_o_keep", "child_grad_bound",
+                              "child_lr", "child_lr_dec_start", "child_lr_dec_every", "child_lr_dec_rate",
+                              "child_lr_dec_min", "child_l2_reg", "child_rnn_slowness_reg", "eval_every_epochs",
+                              "controller_training", "controller_train_every"});
+  CHECK(json_keys(enas::train::ImageOptions{}) ==
+        std::set<std::string>{"batch_size", "child_num_layers", "child_out_filters", "child_keep_prob",
+                              "child_drop_path_keep_prob", "child_use_aux_heads", "child_cutout_size", "child_l2_reg",
+                              "child_grad_bound", "child_lr_max", "child_lr_min", "child_lr_T_0", "child_lr_T_mul",
+                              "eval_every_epochs", "controller_training", "controller_train_every", "channels_last"});
+  CHECK(json_keys(enas::ControllerOptions{}) ==
+        std::set<std::string>{"controller_lstm_size", "controller_tanh_constant", "controller_op_tanh_reduce",
+                              "controller_temperature", "controller_entropy_weight", "controller_bl_dec",
+                              "controller_lr", "controller_l2_reg", "controller_skip_target", "controller_skip_weight",
+                              "controller_train_steps", "controller_num_aggregate"});
+  // NAS-Bench-201 has no dropout, drop-path or auxiliary head: those three flags carry the tag.
+  const auto image_flags = flags_of<enas::train::ImageOptions>();
+  const auto nb201_flags = flags_of<enas::train::ImageOptions>(enas::train::ImageOptions::kReferenceChild);
+  CHECK(image_flags.size() - nb201_flags.size() == 3);
+
+  // The values go through unchanged, by flag name.
+  auto o = enas::train::LmOptions::final_defaults();
+  const auto json = enas::io::to_json(o);
+  CHECK(json.at("child_lstm_hidden_size") == 748);
+  CHECK(json.at("child_lr") == 20.0);
+  CHECK(json.at("controller_training") == false);
+}
+
+TEST_CASE("option bounds: a refusal names the flag, the value and what was expected", "[io][options]") {
+  using enas::option::above;
+  using enas::option::above_up_to;
+  using enas::option::at_least;
+  using enas::option::within;
+  CHECK(at_least(1).describe() == ">= 1");
+  CHECK(above(0).describe() == "> 0");
+  CHECK(above_up_to(0, 1).describe() == "in (0, 1]");
+  CHECK(within(0, 32).describe() == "in [0, 32]");
+  CHECK(enas::option::any().describe().empty());
+  CHECK(above_up_to(0, 1).holds(1.0));
+  CHECK_FALSE(above_up_to(0, 1).holds(0.0));
+  CHECK_FALSE(at_least(0).holds(std::nan("")));
+
+  CHECK_NOTHROW(enas::train::LmOptions::search_defaults().validate());
+  CHECK_NOTHROW(enas::train::LmOptions::final_defaults().validate());
+  for (const auto& o : {enas::train::ImageOptions::macro_search_defaults(), enas::train::ImageOptions::macro_final_defaults(),
+                        enas::train::ImageOptions::micro_search_defaults(), enas::train::ImageOptions::micro_final_defaults()}) {
+    CHECK_NOTHROW(o.validate());
+  }
+  CHECK_NOTHROW(enas::spaces::PtbEnas::controller_defaults().validate());
+  CHECK_NOTHROW(enas::spaces::MicroEnas::controller_defaults().validate());
+  CHECK_NOTHROW(enas::spaces::MacroEnas::controller_defaults().validate());
+
+  auto lm = enas::train::LmOptions::search_defaults();
+  lm.batch_size = 0;
+  CHECK(refusal([&] { lm.validate(); }) == "--batch_size=0: expected >= 1 (minibatch size B)");
+  lm = enas::train::LmOptions::search_defaults();
+  lm.e_keep = 0.0;
+  CHECK(refusal([&] { lm.validate(); }) == "--child_lstm_e_keep=0: expected in (0, 1] (word-embedding dropout keep)");
+  lm = enas::train::LmOptions::search_defaults();
+  lm.lr = std::nan("");
+  CHECK_THAT(refusal([&] { lm.validate(); }), Contains("--child_lr=nan: expected > 0"));
+
+  auto image = enas::train::ImageOptions::micro_search_defaults();
+  image.out_filters = 7;
+  CHECK_THAT(refusal([&] { image.validate(); }), Contains("--child_out_filters=7: expected an even number"));
+  image = enas::train::ImageOptions::micro_search_defaults();
+  image.lr_min = 0.1;
+  CHECK(refusal([&] { image.validate(); }) == "--child_lr_max=0.05: expected >= --child_lr_min (0.1)");
+  image = enas::train::ImageOptions::micro_search_defaults();
+  image.cutout_size = 33;
+  CHECK(refusal([&] { image.validate(); }) == "--child_cutout_size=33: expected in [0, 32] (cutout square size (0: off))");
+
+  auto controller = enas::spaces::MicroEnas::controller_defaults();
+  controller.bl_dec = 1.5;
+  CHECK(refusal([&] { controller.validate(); }) == "--controller_bl_dec=1.5: expected in [0, 1] (baseline decay)");
+  controller = enas::spaces::MicroEnas::controller_defaults();
+  controller.num_aggregate = 0;
+  CHECK_THAT(refusal([&] { controller.validate(); }), Contains("--controller_num_aggregate=0: expected >= 1"));
 }

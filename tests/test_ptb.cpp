@@ -125,7 +125,7 @@ TEST_CASE("a shared-weight step changes exactly the weights of the sampled cell"
   const auto arch = PtbEnas::parse("1 0 2 1 0 0 3 2 1 2 0 1 2 6 3 0 0 8 1 9 2 1 3");
   const auto x = at::randint(50, {6, 4}, at::kLong);
   const auto y = at::randint(50, {6, 4}, at::kLong);
-  auto r = shared->forward(x, y, at::zeros({4, 8}), arch, true);
+  auto r = shared->forward(x, y, at::zeros({4, 8}), arch);  // a new module is in training mode
   r.loss.backward();
   std::set<const void*> used;
   for (const auto& p : shared->parameters_of(arch)) used.insert(p.unsafeGetTensorImpl());
@@ -370,12 +370,13 @@ TEST_CASE("the slowness term is the squared change of the output between steps, 
   const auto y = at::randint(0, vocab, {steps, batch}, at::kLong);
   const auto s0 = at::randn({batch, hidden});
   at::NoGradGuard no_grad;
-  const auto window = model->forward(x, y, s0, /*training=*/false, /*slowness=*/true);
+  model->eval();
+  const auto window = model->forward_with_slowness(x, y, s0);
   // The outputs o_t, one step at a time: without dropout the output of a step is the carried state.
   std::vector<at::Tensor> o;
   auto state = s0;
   for (std::int64_t t = 0; t < steps; ++t) {
-    state = model->forward(x.narrow(0, t, 1), y.narrow(0, t, 1), state, false).state;
+    state = model->forward(x.narrow(0, t, 1), y.narrow(0, t, 1), state).state;
     o.push_back(state.to(at::kDouble));
   }
   double expected = 0.0;

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "enas/train/lr_schedule.hpp"
-#include "enas/train/sgd.hpp"
+#include "enas/optim/lr_schedule.hpp"
+#include "enas/optim/sgd.hpp"
 
 #include "catch_torch.hpp"  // last: Catch2's CHECK must win over glog's
 
@@ -13,7 +13,7 @@ TEST_CASE("SGD clips to the global norm after adding the L2 gradient", "[train][
   auto b = at::tensor({-1.0}, at::kDouble).requires_grad_();
   a.mutable_grad() = at::tensor({3.0, 0.0}, at::kDouble);
   b.mutable_grad() = at::tensor({4.0}, at::kDouble);
-  enas::train::Sgd sgd({/*l2=*/0.5, /*bound=*/1.0, 0.0, false});
+  enas::optim::Sgd sgd({/*l2=*/0.5, /*bound=*/1.0, 0.0, false});
   // gradients with L2 (2·0.5·w): a: [4, 2], b: [3]; norm sqrt(29); scaled to norm 1.
   const auto norm = sgd.step({a, b}, /*lr=*/0.1);
   CHECK(norm.item<double>() == Approx(std::sqrt(29.0)));
@@ -29,7 +29,7 @@ TEST_CASE("SGD leaves parameters without gradient alone", "[train][optim]") {
   auto used = at::ones({2}).requires_grad_();
   auto unused = at::ones({2}).requires_grad_();
   used.mutable_grad() = at::ones({2});
-  enas::train::Sgd sgd({0.1, 0.0, 0.9, true});
+  enas::optim::Sgd sgd({0.1, 0.0, 0.9, true});
   sgd.step({used, unused}, 1.0);
   CHECK(at::equal(unused, at::ones({2})));
   CHECK_FALSE(at::equal(used, at::ones({2})));
@@ -37,7 +37,7 @@ TEST_CASE("SGD leaves parameters without gradient alone", "[train][optim]") {
 
 TEST_CASE("Nesterov momentum follows TensorFlow's MomentumOptimizer", "[train][optim]") {
   auto w = at::zeros({1}, at::kDouble).requires_grad_();
-  enas::train::Sgd sgd({0.0, 0.0, 0.9, true});
+  enas::optim::Sgd sgd({0.0, 0.0, 0.9, true});
   double accum = 0.0, ref = 0.0;
   for (double g : {1.0, 2.0, -1.0}) {
     w.mutable_grad() = at::full({1}, g, at::kDouble);
@@ -51,7 +51,7 @@ TEST_CASE("Nesterov momentum follows TensorFlow's MomentumOptimizer", "[train][o
 TEST_CASE("a non-finite gradient skips the update and is reported", "[train][optim]") {
   auto w = at::ones({2}).requires_grad_();
   w.mutable_grad() = at::tensor({std::nan(""), 1.0f});
-  enas::train::Sgd sgd({0.0, 5.0, 0.0, false});
+  enas::optim::Sgd sgd({0.0, 5.0, 0.0, false});
   sgd.step({w}, 1.0);
   CHECK(at::equal(w, at::ones({2})));
   CHECK(sgd.diverged());
@@ -60,7 +60,7 @@ TEST_CASE("a non-finite gradient skips the update and is reported", "[train][opt
 
 TEST_CASE("the PTB staircase decay", "[train][schedule]") {
   // ptb_search.sh: lr 0.25, ×0.95 per epoch from epoch 12, floor 0.0005; 1327 batches per epoch.
-  const auto s = enas::train::StaircaseDecay::from_epochs(0.25, 0.95, 0.0005, 12, 1, 1327);
+  const auto s = enas::optim::StaircaseDecay::from_epochs(0.25, 0.95, 0.0005, 12, 1, 1327);
   CHECK(s.at(0) == Approx(0.25));
   CHECK(s.at(12 * 1327 - 1) == Approx(0.25));
   CHECK(s.at(12 * 1327) == Approx(0.25));
@@ -70,7 +70,7 @@ TEST_CASE("the PTB staircase decay", "[train][schedule]") {
 }
 
 TEST_CASE("the cosine schedule restarts at epochs 10, 30, 70, ...", "[train][schedule]") {
-  const enas::train::CosineRestarts c{0.05, 0.0005, 10, 2};
+  const enas::optim::CosineRestarts c{0.05, 0.0005, 10, 2};
   const double pi = 3.14159265358979323846;
   auto cosine = [&](double t, double period) { return 0.0005 + 0.5 * (0.05 - 0.0005) * (1 + std::cos(pi * t / period)); };
   CHECK(c.at_epoch(0) == Approx(0.05));

@@ -1,14 +1,12 @@
 /// @file
-/// @brief Logs, metrics, progress lines, architecture pictures, training curves and the xtensor
-/// bridge.
+/// @brief Base I/O: checkpoint archives, the run log and metrics, progress lines, configurations
+/// as JSON, external tools and the xtensor bridge.
 #ifndef ENAS_IO_HPP
 #define ENAS_IO_HPP
 
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/config_json.hpp"
-#include "enas/io/dot.hpp"
 #include "enas/io/external_tool.hpp"
-#include "enas/io/plot.hpp"
 #include "enas/io/progress.hpp"
 #include "enas/io/run_log.hpp"
 #include "enas/io/xtensor.hpp"

@@ -8,6 +8,8 @@
 #include "enas/nn/image_ops.hpp"
 #include "enas/nn/macro_models.hpp"
 #include "enas/nn/micro_models.hpp"
+#include "enas/nn/micro_ops.hpp"
+#include "enas/nn/mode.hpp"
 #include "enas/nn/ptb_models.hpp"
 #include "enas/nn/tied_softmax.hpp"
 

@@ -101,6 +101,14 @@ run refuse_optim_algo 1 "--child_optim_algo=adam is not supported" cifar10_micro
 run refuse_final_controller 1 "requires --nocontroller_training" ptb_final --data_path="$ptb" --controller_training
 run refuse_search_for 105 "--search_for" ptb_final --data_path="$ptb" --search_for=random
 run refuse_rhn_depth 1 "--child_rhn_depth=8 is not supported" ptb_search --data_path="$ptb" --child_rhn_depth=8
+run refuse_bad_value 1 "--batch_size=0: expected >= 1" ptb_search --data_path="$ptb" --batch_size=0
+run refuse_bad_controller_value 1 "--controller_bl_dec=2: expected in [0, 1]" cifar10_micro_search --data_path="$cifar" \
+  --controller_bl_dec=2
+run refuse_other_space 105 "--search_for" cifar10_macro_search --data_path="$cifar" --search_for=micro
+
+# One flag chooses random search on every search program; --controller is its alias.
+run random_search_for 0 "params=" cifar10_micro_search --data_path="$cifar" --search_for=random
+run random_controller_alias 0 "params=" ptb_search --data_path="$ptb" --controller=random
 
 echo "$passed passed, $failures failed"
 [ "$failures" = 0 ]

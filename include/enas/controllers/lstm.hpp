@@ -26,7 +26,7 @@
 #include "enas/core/controller_program.hpp"
 #include "enas/core/error.hpp"
 #include "enas/io/checkpoint.hpp"
-#include "enas/train/tf_adam.hpp"
+#include "enas/optim/tf_adam.hpp"
 
 namespace enas::controllers {
 
@@ -43,7 +43,7 @@ class LstmNetImpl : public torch::nn::Cloneable<LstmNetImpl<Space>> {
   static constexpr ControllerLayout layout = Space::controller_layout;
 
   explicit LstmNetImpl(ControllerOptions options = Space::controller_defaults()) : options_(options) {
-    if (options_.lstm_size < 1) throw ConfigError("controller lstm_size must be positive");
+    options_.validate();
     reset();
   }
 
@@ -119,13 +119,9 @@ class Lstm {
   static constexpr bool is_trainable = true;
 
   explicit Lstm(ControllerOptions options = Space::controller_defaults(), std::uint64_t seed = 0)
-      : net_(options),
-        optimizer_(net_->parameters(), train::TfAdamOptions{options.lr, 0.0, 0.999, 1e-3}),
-        generator_(at::make_generator<at::CPUGeneratorImpl>(seed)) {
-    if (options.num_aggregate < 1 || options.train_steps < 0) {
-      throw ConfigError("controller_num_aggregate must be >= 1 and controller_train_steps >= 0");
-    }
-  }
+      : net_(options),  // validates the options
+        optimizer_(net_->parameters(), optim::TfAdamOptions{options.lr, 0.0, 0.999, 1e-3}),
+        generator_(at::make_generator<at::CPUGeneratorImpl>(seed)) {}
 
   /// Draws k architectures. With `with_grad` the log-probabilities keep their graph for update().
   SampleBatch sample(std::int64_t k, bool with_grad = false) {
@@ -185,13 +181,13 @@ class Lstm {
 
   LstmNet<Space>& net() { return net_; }
   const LstmNet<Space>& net() const { return net_; }
-  train::TfAdam& optimizer() { return optimizer_; }
+  optim::TfAdam& optimizer() { return optimizer_; }
   at::Generator& generator() { return generator_; }
   const ControllerOptions& options() const { return net_->options(); }
 
  private:
   LstmNet<Space> net_;
-  train::TfAdam optimizer_;
+  optim::TfAdam optimizer_;
   mutable at::Generator generator_;
   Reinforce reinforce_;
 };

@@ -32,7 +32,7 @@ class Random {
   static constexpr bool is_trainable = false;
 
   explicit Random(ControllerOptions options = Space::controller_defaults(), std::uint64_t seed = 0)
-      : options_(options), generator_(at::make_generator<at::CPUGeneratorImpl>(seed)) {}
+      : options_((options.validate(), options)), generator_(at::make_generator<at::CPUGeneratorImpl>(seed)) {}
 
   SampleBatch sample(std::int64_t k, bool /*with_grad*/ = false) {
     at::NoGradGuard no_grad;

@@ -34,6 +34,16 @@ struct ImageForward {
   at::Tensor aux_logits;  ///< [N, classes] from the auxiliary head (micro, training), else undefined
 };
 
+namespace detail {
+
+/// Dropout on the pooled features, then the bias-free classifier (TF fully_connected).
+inline at::Tensor classify(const at::Tensor& features, const at::Tensor& fc, double keep_prob, bool training) {
+  const auto x = training && keep_prob < 1.0 ? at::dropout(features, 1.0 - keep_prob, true) : features;
+  return at::mm(x, fc.t());
+}
+
+}  // namespace detail
+
 }  // namespace enas::nn
 
 #endif  // ENAS_NN_IMAGE_MODEL_HPP

@@ -16,10 +16,12 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "enas/core/error.hpp"
 #include "enas/core/ops.hpp"
+#include "enas/core/type_list.hpp"
 
 namespace enas::nn {
 
@@ -40,6 +42,17 @@ inline std::pair<std::int64_t, std::int64_t> same_padding(std::int64_t in, std::
   const auto out = (in + stride - 1) / stride;
   const auto total = std::max<std::int64_t>((out - 1) * stride + kernel - in, 0);
   return {total / 2, total - total / 2};
+}
+
+
+/// An op's (kind, kernel) pair by id, from a TypeList of op types.
+template <class OpList>
+const auto& op_table() {
+  static const auto table = make_type_table(OpList{}, [](auto tag) {
+    using Op = typename decltype(tag)::type;
+    return std::pair<ops::OpKind, std::int64_t>{Op::kind, Op::kernel};
+  });
+  return table;
 }
 
 }  // namespace detail
@@ -120,9 +133,10 @@ class NormImpl : public torch::nn::Cloneable<NormImpl> {
       running_var = register_buffer("running_var", at::ones({channels_}));
     }
   }
-  /// Batch statistics (updating the moving averages) when `batch_stats`, else the moving ones.
-  at::Tensor forward(const at::Tensor& x, bool batch_stats) {
-    if (!track_) batch_stats = true;
+  /// Batch statistics (updating the moving averages) in training mode (train()), the moving ones
+  /// in evaluation mode (eval()); batch statistics always without moving ones.
+  at::Tensor forward(const at::Tensor& x) {
+    const bool batch_stats = !track_ || is_training();
     return at::batch_norm(x, scale, offset, running_mean, running_var, batch_stats, 1.0 - decay_, eps_,
                           /*cudnn_enabled=*/true);
   }
@@ -144,7 +158,7 @@ class ReluConvNormImpl : public torch::nn::Cloneable<ReluConvNormImpl> {
     conv = register_module("conv", SameConv(in_, out_, 1));
     norm = register_module("norm", Norm(out_, 1e-5, 0.9, track_));
   }
-  at::Tensor forward(const at::Tensor& x, bool batch_stats) { return norm->forward(conv->forward(at::relu(x)), batch_stats); }
+  at::Tensor forward(const at::Tensor& x) { return norm->forward(conv->forward(at::relu(x))); }
 
   SameConv conv = nullptr;
   Norm norm = nullptr;
@@ -168,14 +182,14 @@ class FactorizedReductionImpl : public torch::nn::Cloneable<FactorizedReductionI
     path2 = register_module("path2", SameConv(in_, out_ / 2, 1));
     norm = register_module("norm", Norm(out_, 1e-5, 0.9, track_));
   }
-  at::Tensor forward(const at::Tensor& x, bool batch_stats) {
+  at::Tensor forward(const at::Tensor& x) {
     using at::indexing::None;
     using at::indexing::Slice;
     const auto even = x.index({Slice(), Slice(), Slice(None, None, 2), Slice(None, None, 2)});
     // Pad one row and column at the bottom/right, drop the first: the image shifted by one pixel.
     const auto shifted = at::constant_pad_nd(x, {0, 1, 0, 1}, 0.0).index({Slice(), Slice(), Slice(1, None), Slice(1, None)});
     const auto odd = shifted.index({Slice(), Slice(), Slice(None, None, 2), Slice(None, None, 2)});
-    return norm->forward(at::cat({path1->forward(even), path2->forward(odd)}, 1), batch_stats);
+    return norm->forward(at::cat({path1->forward(even), path2->forward(odd)}, 1));
   }
 
   SameConv path1 = nullptr, path2 = nullptr;

@@ -25,26 +25,6 @@
 
 namespace enas::nn {
 
-namespace detail {
-
-/// An op's (kind, kernel) pair by id, from a TypeList of op types.
-template <class OpList>
-const auto& op_table() {
-  static const auto table = make_type_table(OpList{}, [](auto tag) {
-    using Op = typename decltype(tag)::type;
-    return std::pair<ops::OpKind, std::int64_t>{Op::kind, Op::kernel};
-  });
-  return table;
-}
-
-/// Dropout on the pooled features, then the bias-free classifier (TF fully_connected).
-inline at::Tensor classify(const at::Tensor& features, const at::Tensor& fc, double keep_prob, bool training) {
-  const auto x = training && keep_prob < 1.0 ? at::dropout(features, 1.0 - keep_prob, true) : features;
-  return at::mm(x, fc.t());
-}
-
-}  // namespace detail
-
 /// One op of one layer of the macro search network (§4.2, whole channels): a 1×1 conv, BN and
 /// ReLU bring the input to F channels, then the K×K conv or sep-conv with BN (ε 1e-3) and ReLU, or
 /// a 3×3 pooling with stride 1.
@@ -63,11 +43,11 @@ class MacroBranchImpl : public torch::nn::Cloneable<MacroBranchImpl> {
       out_norm = register_module("out_norm", Norm(filters_, 1e-3, 0.9));
     }
   }
-  at::Tensor forward(const at::Tensor& x, bool training) {
-    const auto y = at::relu(inp_norm->forward(inp->forward(x), training));
+  at::Tensor forward(const at::Tensor& x) {
+    const auto y = at::relu(inp_norm->forward(inp->forward(x)));
     switch (kind_) {
-      case ops::OpKind::kConv: return at::relu(out_norm->forward(conv->forward(y), training));
-      case ops::OpKind::kSepConv: return at::relu(out_norm->forward(sep->forward(y), training));
+      case ops::OpKind::kConv: return at::relu(out_norm->forward(conv->forward(y)));
+      case ops::OpKind::kSepConv: return at::relu(out_norm->forward(sep->forward(y)));
       default: return same_pool2d(y, kind_, kernel_, 1);
     }
   }
@@ -158,26 +138,27 @@ class MacroSharedModelImpl : public torch::nn::Cloneable<MacroSharedModelImpl<Sp
     fc = this->register_parameter("fc", he_normal({options_.num_classes, f}, f));
   }
 
-  /// Logits of `arch` for images [N, 3, 32, 32]. `training`: batch statistics and dropout.
-  ImageForward forward(const at::Tensor& images, const Arch& arch, bool training) {
-    ReducedOnDemand layers([this, training](int pool, std::size_t i, const at::Tensor& x) {
-      return reductions[static_cast<std::size_t>(pool)][i]->forward(x, training);
+  /// Logits of `arch` for images [N, 3, 32, 32]. Training mode (train()): batch statistics and
+  /// dropout; evaluation mode (eval()): moving statistics, no dropout.
+  ImageForward forward(const at::Tensor& images, const Arch& arch) {
+    ReducedOnDemand layers([this](int pool, std::size_t i, const at::Tensor& x) {
+      return reductions[static_cast<std::size_t>(pool)][i]->forward(x);
     });
-    layers.push(stem_norm->forward(stem->forward(images), training));
+    layers.push(stem_norm->forward(stem->forward(images)));
     at::Tensor out;
     for (int l = 0; l < kLayers; ++l) {
       const auto op = arch.op[static_cast<std::size_t>(l)];
-      out = branches[static_cast<std::size_t>(l * Space::num_ops + op)]->forward(layers.get(static_cast<std::size_t>(l)), training);
+      out = branches[static_cast<std::size_t>(l * Space::num_ops + op)]->forward(layers.get(static_cast<std::size_t>(l)));
       if (l > 0) {
         for (int i = 0; i < l; ++i) {
           if (arch.skip[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)]) out = out + layers.get(static_cast<std::size_t>(i));
         }
-        out = skip_norms[static_cast<std::size_t>(l)]->forward(out, training);
+        out = skip_norms[static_cast<std::size_t>(l)]->forward(out);
       }
       layers.push(out);
       if (std::find(Space::pool_layers.begin(), Space::pool_layers.end(), l) != Space::pool_layers.end()) layers.pool();
     }
-    return {detail::classify(global_avg_pool(out), fc, options_.keep_prob, training), at::Tensor()};
+    return {detail::classify(global_avg_pool(out), fc, options_.keep_prob, this->is_training()), at::Tensor()};
   }
 
   const ImageModelOptions& options() const { return options_; }
@@ -214,11 +195,11 @@ class MacroFixedOpImpl : public torch::nn::Cloneable<MacroFixedOpImpl> {
     if (kind_ == ops::OpKind::kSepConv) sep = register_module("sep", SepConv(filters_, filters_, kernel_));
     if (kind_ == ops::OpKind::kConv || kind_ == ops::OpKind::kSepConv) out_norm = register_module("out_norm", Norm(filters_));
   }
-  at::Tensor forward(const at::Tensor& x, bool training) {
-    const auto y = inp->forward(x, training);
+  at::Tensor forward(const at::Tensor& x) {
+    const auto y = inp->forward(x);
     switch (kind_) {
-      case ops::OpKind::kConv: return out_norm->forward(conv->forward(at::relu(y)), training);
-      case ops::OpKind::kSepConv: return out_norm->forward(sep->forward(at::relu(y)), training);
+      case ops::OpKind::kConv: return out_norm->forward(conv->forward(at::relu(y)));
+      case ops::OpKind::kSepConv: return out_norm->forward(sep->forward(at::relu(y)));
       default: return same_pool2d(y, kind_, kernel_, 1);
     }
   }
@@ -291,26 +272,26 @@ class MacroFixedModelImpl : public torch::nn::Cloneable<MacroFixedModelImpl<Spac
 
   /// Logits. `progress` (the run's fraction done) is the fixed image models' common signature;
   /// the macro network has no schedule that reads it.
-  ImageForward forward(const at::Tensor& images, bool training, double /*progress*/ = 1.0) {
-    ReducedOnDemand layers([this, training](int pool, std::size_t i, const at::Tensor& x) {
-      return reductions[static_cast<std::size_t>(pool)][i]->forward(x, training);
+  ImageForward forward(const at::Tensor& images, double /*progress*/ = 1.0) {
+    ReducedOnDemand layers([this](int pool, std::size_t i, const at::Tensor& x) {
+      return reductions[static_cast<std::size_t>(pool)][i]->forward(x);
     });
-    layers.push(stem_norm->forward(stem->forward(images), training));
+    layers.push(stem_norm->forward(stem->forward(images)));
     at::Tensor out;
     for (int l = 0; l < kLayers; ++l) {
-      out = layer_ops[static_cast<std::size_t>(l)]->forward(layers.get(static_cast<std::size_t>(l)), training);
+      out = layer_ops[static_cast<std::size_t>(l)]->forward(layers.get(static_cast<std::size_t>(l)));
       if (l > 0) {
         std::vector<at::Tensor> parts;
         for (int i = 0; i < l; ++i) {
           if (arch_.skip[static_cast<std::size_t>(l)][static_cast<std::size_t>(i)]) parts.push_back(layers.get(static_cast<std::size_t>(i)));
         }
         parts.push_back(out);
-        out = skip_projections[static_cast<std::size_t>(l)]->forward(at::cat(parts, 1), training);
+        out = skip_projections[static_cast<std::size_t>(l)]->forward(at::cat(parts, 1));
       }
       layers.push(out);
       if (std::find(Space::pool_layers.begin(), Space::pool_layers.end(), l) != Space::pool_layers.end()) layers.pool();
     }
-    return {detail::classify(global_avg_pool(out), fc, options_.keep_prob, training), at::Tensor()};
+    return {detail::classify(global_avg_pool(out), fc, options_.keep_prob, this->is_training()), at::Tensor()};
   }
 
   const Arch& arch() const { return arch_; }

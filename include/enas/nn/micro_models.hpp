@@ -19,8 +19,9 @@
 #include "enas/core/concepts.hpp"
 #include "enas/core/error.hpp"
 #include "enas/core/ops.hpp"
+#include "enas/nn/image_model.hpp"
 #include "enas/nn/image_ops.hpp"
-#include "enas/nn/macro_models.hpp"
+#include "enas/nn/micro_ops.hpp"
 
 namespace enas::nn {
 
@@ -42,162 +43,6 @@ struct MicroModelOptions {
     if (!(drop_path_keep > 0.0 && drop_path_keep <= 1.0)) throw ConfigError("--child_drop_path_keep_prob must lie in (0, 1]");
   }
 };
-
-/// Two stacked [ReLU → sep-conv K×K → BN] (the micro space's sep op), the first with `stride`.
-class SepConvStackImpl : public torch::nn::Cloneable<SepConvStackImpl> {
- public:
-  SepConvStackImpl(std::int64_t filters, std::int64_t kernel, std::int64_t stride, bool track)
-      : filters_(filters), kernel_(kernel), stride_(stride), track_(track) {
-    reset();
-  }
-  void reset() override {
-    sep1 = register_module("sep1", SepConv(filters_, filters_, kernel_, stride_));
-    norm1 = register_module("norm1", Norm(filters_, 1e-5, 0.9, track_));
-    sep2 = register_module("sep2", SepConv(filters_, filters_, kernel_, 1));
-    norm2 = register_module("norm2", Norm(filters_, 1e-5, 0.9, track_));
-  }
-  at::Tensor forward(const at::Tensor& x, bool training) {
-    const auto y = norm1->forward(sep1->forward(at::relu(x)), training);
-    return norm2->forward(sep2->forward(at::relu(y)), training);
-  }
-
-  SepConv sep1 = nullptr, sep2 = nullptr;
-  Norm norm1 = nullptr, norm2 = nullptr;
-
- private:
-  std::int64_t filters_, kernel_, stride_;
-  bool track_;
-};
-TORCH_MODULE(SepConvStack);
-
-/// ReLU → K×K conv → BN: a plain convolution op in a cell (for spaces that list ops::Conv).
-class ReluConvKNormImpl : public torch::nn::Cloneable<ReluConvKNormImpl> {
- public:
-  ReluConvKNormImpl(std::int64_t filters, std::int64_t kernel, std::int64_t stride, bool track)
-      : filters_(filters), kernel_(kernel), stride_(stride), track_(track) {
-    reset();
-  }
-  void reset() override {
-    conv = register_module("conv", SameConv(filters_, filters_, kernel_, stride_));
-    norm = register_module("norm", Norm(filters_, 1e-5, 0.9, track_));
-  }
-  at::Tensor forward(const at::Tensor& x, bool training) { return norm->forward(conv->forward(at::relu(x)), training); }
-
-  SameConv conv = nullptr;
-  Norm norm = nullptr;
-
- private:
-  std::int64_t filters_, kernel_, stride_;
-  bool track_;
-};
-TORCH_MODULE(ReluConvKNorm);
-
-/// One op of a cell, any kind: the parametrised ones hold their module, pooling and identity
-/// need none (identity at stride 2 is a factorized reduction).
-class CellOpImpl : public torch::nn::Cloneable<CellOpImpl> {
- public:
-  CellOpImpl(ops::OpKind kind, std::int64_t kernel, std::int64_t filters, std::int64_t stride, bool track)
-      : kind_(kind), kernel_(kernel), filters_(filters), stride_(stride), track_(track) {
-    reset();
-  }
-  void reset() override {
-    if (kind_ == ops::OpKind::kSepConv) sep = register_module("sep", SepConvStack(filters_, kernel_, stride_, track_));
-    if (kind_ == ops::OpKind::kConv) conv = register_module("conv", ReluConvKNorm(filters_, kernel_, stride_, track_));
-    if (kind_ == ops::OpKind::kIdentity && stride_ > 1) {
-      reduce = register_module("reduce", FactorizedReduction(filters_, filters_, track_));
-    }
-  }
-  at::Tensor forward(const at::Tensor& x, bool training) {
-    switch (kind_) {
-      case ops::OpKind::kSepConv: return sep->forward(x, training);
-      case ops::OpKind::kConv: return conv->forward(x, training);
-      case ops::OpKind::kAvgPool:
-      case ops::OpKind::kMaxPool: return same_pool2d(x, kind_, kernel_, stride_);
-      case ops::OpKind::kIdentity: return stride_ > 1 ? reduce->forward(x, training) : x;
-    }
-    return x;
-  }
-  /// True for the identity op, which drop-path leaves alone (§5.6).
-  bool is_identity() const { return kind_ == ops::OpKind::kIdentity; }
-
-  SepConvStack sep = nullptr;
-  ReluConvKNorm conv = nullptr;
-  FactorizedReduction reduce = nullptr;
-
- private:
-  ops::OpKind kind_;
-  std::int64_t kernel_, filters_, stride_;
-  bool track_;
-};
-TORCH_MODULE(CellOp);
-
-/// Brings a cell input to the cell's width and resolution (§5.2 "calibrate"): ReLU and a
-/// factorized reduction when it has twice the resolution, ReLU-1×1-BN when only its width
-/// differs, nothing otherwise.
-class CalibrateImpl : public torch::nn::Cloneable<CalibrateImpl> {
- public:
-  CalibrateImpl(std::int64_t in, std::int64_t in_res, std::int64_t out, std::int64_t out_res, bool track)
-      : in_(in), in_res_(in_res), out_(out), out_res_(out_res), track_(track) {
-    if (in_res != out_res && in_res != 2 * out_res) {
-      throw ConfigError("micro cell: an input of resolution " + std::to_string(in_res) + " cannot be brought to " +
-                        std::to_string(out_res));
-    }
-    reset();
-  }
-  void reset() override {
-    if (in_res_ != out_res_) {
-      reduce = register_module("reduce", FactorizedReduction(in_, out_, track_));
-    } else if (in_ != out_) {
-      project = register_module("project", ReluConvNorm(in_, out_, track_));
-    }
-  }
-  at::Tensor forward(const at::Tensor& x, bool training) {
-    if (!reduce.is_empty()) return reduce->forward(at::relu(x), training);
-    if (!project.is_empty()) return project->forward(x, training);
-    return x;
-  }
-
-  FactorizedReduction reduce = nullptr;
-  ReluConvNorm project = nullptr;
-
- private:
-  std::int64_t in_, in_res_, out_, out_res_;
-  bool track_;
-};
-TORCH_MODULE(Calibrate);
-
-/// The auxiliary classifier (§5.1): ReLU, 5×5 average pooling with stride 3 (VALID), 1×1 conv to
-/// 128, BN, ReLU, a conv covering the whole remaining map (SAME) to 768, BN, ReLU, global pooling,
-/// a bias-free classifier. Its BN always uses batch statistics, as in the reference.
-class AuxHeadImpl : public torch::nn::Cloneable<AuxHeadImpl> {
- public:
-  AuxHeadImpl(std::int64_t in, std::int64_t resolution, std::int64_t classes)
-      : in_(in), hw_((resolution - 5) / 3 + 1), classes_(classes) {
-    if (resolution < 5) throw ConfigError("auxiliary head: needs a feature map of at least 5x5");
-    reset();
-  }
-  void reset() override {
-    proj = register_module("proj", SameConv(in_, 128, 1));
-    proj_norm = register_module("proj_norm", Norm(128, 1e-5, 0.9, false));
-    conv = register_module("conv", SameConv(128, 768, hw_));
-    conv_norm = register_module("conv_norm", Norm(768, 1e-5, 0.9, false));
-    fc = register_parameter("fc", he_normal({classes_, 768}, 768));
-  }
-  at::Tensor forward(const at::Tensor& x) {
-    auto y = at::avg_pool2d(at::relu(x), {5, 5}, {3, 3});
-    y = at::relu(proj_norm->forward(proj->forward(y), true));
-    y = at::relu(conv_norm->forward(conv->forward(y), true));
-    return at::mm(global_avg_pool(y), fc.t());
-  }
-
-  SameConv proj = nullptr, conv = nullptr;
-  Norm proj_norm = nullptr, conv_norm = nullptr;
-  at::Tensor fc;
-
- private:
-  std::int64_t in_, hw_, classes_;
-};
-TORCH_MODULE(AuxHead);
 
 namespace detail {
 
@@ -281,9 +126,9 @@ class MicroSharedModelImpl : public torch::nn::Cloneable<MicroSharedModelImpl<Sp
     fc = this->register_parameter("fc", he_normal({options_.image.num_classes, f}, f));
   }
 
-  /// Logits (and auxiliary logits when `training` and the head exists) of `arch`.
-  ImageForward forward(const at::Tensor& images, const Arch& arch, bool training) {
-    const auto x0 = stem_norm->forward(stem->forward(images), true);
+  /// Logits (and auxiliary logits in training mode, train(), when the head exists) of `arch`.
+  ImageForward forward(const at::Tensor& images, const Arch& arch) {
+    const auto x0 = stem_norm->forward(stem->forward(images));
     at::Tensor h_prev_prev = x0, h_prev = x0;
     ImageForward result;
     const auto pools = options_.pool_layers();
@@ -292,7 +137,7 @@ class MicroSharedModelImpl : public torch::nn::Cloneable<MicroSharedModelImpl<Sp
       auto out = cell(l, arch.cells[reduce ? 1 : 0], arch.unused(reduce ? 1 : 0), h_prev_prev, h_prev);
       h_prev_prev = h_prev;
       h_prev = out;
-      if (training && !aux.is_empty() && l == options_.aux_layer()) result.aux_logits = aux->forward(out);
+      if (this->is_training() && !aux.is_empty() && l == options_.aux_layer()) result.aux_logits = aux->forward(out);
     }
     // Dropout runs in every pass of the micro search network (the reference forces is_training).
     result.logits = detail::classify(global_avg_pool(at::relu(h_prev)), fc, options_.image.keep_prob, true);
@@ -321,13 +166,13 @@ class MicroSharedModelImpl : public torch::nn::Cloneable<MicroSharedModelImpl<Sp
  private:
   at::Tensor cell(std::int64_t l, const typename Space::Cell& spec, const std::vector<int>& unused,
                   const at::Tensor& in0, const at::Tensor& in1) {
-    std::vector<at::Tensor> nodes{calibrate0[static_cast<std::size_t>(l)]->forward(in0, true),
-                                  calibrate1[static_cast<std::size_t>(l)]->forward(in1, true)};
+    std::vector<at::Tensor> nodes{calibrate0[static_cast<std::size_t>(l)]->forward(in0),
+                                  calibrate1[static_cast<std::size_t>(l)]->forward(in1)};
     for (int k = 0; k < kNodes; ++k) {
       const auto& n = spec[static_cast<std::size_t>(k)];
       const int node = k + 2;
-      const auto x = slot_ops[slot_index(l, node, 0, n.x_id, n.x_op)]->forward(nodes[static_cast<std::size_t>(n.x_id)], true);
-      const auto y = slot_ops[slot_index(l, node, 1, n.y_id, n.y_op)]->forward(nodes[static_cast<std::size_t>(n.y_id)], true);
+      const auto x = slot_ops[slot_index(l, node, 0, n.x_id, n.x_op)]->forward(nodes[static_cast<std::size_t>(n.x_id)]);
+      const auto y = slot_ops[slot_index(l, node, 1, n.y_id, n.y_op)]->forward(nodes[static_cast<std::size_t>(n.y_id)]);
       nodes.push_back(x + y);
     }
     std::vector<at::Tensor> outs, weights;
@@ -336,7 +181,7 @@ class MicroSharedModelImpl : public torch::nn::Cloneable<MicroSharedModelImpl<Sp
       weights.push_back(final_weights[static_cast<std::size_t>(l * (kNodes + 2) + i)]);
     }
     const auto w = weights.size() == 1 ? weights[0] : at::cat(weights, 1);
-    return final_norms[static_cast<std::size_t>(l)]->forward(same_conv2d(at::relu(at::cat(outs, 1)), w, 1), true);
+    return final_norms[static_cast<std::size_t>(l)]->forward(same_conv2d(at::relu(at::cat(outs, 1)), w, 1));
   }
 
   MicroModelOptions options_;
@@ -420,17 +265,17 @@ class MicroFixedModelImpl : public torch::nn::Cloneable<MicroFixedModelImpl<Spac
 
   /// Logits (and auxiliary logits in training). `progress` = min(1, (step + 1) / total steps)
   /// ramps drop-path in (§5.6); it has no effect outside training.
-  ImageForward forward(const at::Tensor& images, bool training, double progress = 1.0) {
-    const auto x0 = stem_norm->forward(stem->forward(images), training);
+  ImageForward forward(const at::Tensor& images, double progress = 1.0) {
+    const auto x0 = stem_norm->forward(stem->forward(images));
     at::Tensor h_prev_prev = x0, h_prev = x0;
     ImageForward result;
     for (std::size_t l = 0; l < cells_.size(); ++l) {
-      auto out = cell(l, h_prev_prev, h_prev, training, drop_path_keep(static_cast<std::int64_t>(l), progress));
+      auto out = cell(l, h_prev_prev, h_prev, drop_path_keep(static_cast<std::int64_t>(l), progress));
       h_prev_prev = h_prev;
       h_prev = out;
-      if (training && !aux.is_empty() && static_cast<std::int64_t>(l) == options_.aux_layer()) result.aux_logits = aux->forward(out);
+      if (this->is_training() && !aux.is_empty() && static_cast<std::int64_t>(l) == options_.aux_layer()) result.aux_logits = aux->forward(out);
     }
-    result.logits = detail::classify(global_avg_pool(at::relu(h_prev)), fc, options_.image.keep_prob, training);
+    result.logits = detail::classify(global_avg_pool(at::relu(h_prev)), fc, options_.image.keep_prob, this->is_training());
     return result;
   }
 
@@ -468,24 +313,24 @@ class MicroFixedModelImpl : public torch::nn::Cloneable<MicroFixedModelImpl<Spac
     return x * mask / keep;
   }
 
-  at::Tensor cell(std::size_t l, const at::Tensor& in0, const at::Tensor& in1, bool training, double keep) {
+  at::Tensor cell(std::size_t l, const at::Tensor& in0, const at::Tensor& in1, double keep) {
     auto& m = cells_[l];
     const int c = m.reduce ? 1 : 0;
-    auto x1 = m.calibrate1.is_empty() ? in1 : m.calibrate1->forward(in1, training);
-    std::vector<at::Tensor> nodes{m.calibrate0->forward(in0, training), m.base->forward(x1, training)};
+    auto x1 = m.calibrate1.is_empty() ? in1 : m.calibrate1->forward(in1);
+    std::vector<at::Tensor> nodes{m.calibrate0->forward(in0), m.base->forward(x1)};
     for (int k = 0; k < kNodes; ++k) {
       const auto& n = arch_.cells[static_cast<std::size_t>(c)][static_cast<std::size_t>(k)];
       auto branch = [&](int slot, int input) {
         auto& op = m.ops[static_cast<std::size_t>(2 * k + slot)];
-        auto y = op->forward(nodes[static_cast<std::size_t>(input)], training);
-        return training && !op->is_identity() ? drop_path(y, keep) : y;
+        auto y = op->forward(nodes[static_cast<std::size_t>(input)]);
+        return this->is_training() && !op->is_identity() ? drop_path(y, keep) : y;
       };
       nodes.push_back(branch(0, n.x_id) + branch(1, n.y_id));
     }
     std::vector<at::Tensor> outs;
     for (std::size_t u = 0; u < m.unused.size(); ++u) {
       const auto& node = nodes[static_cast<std::size_t>(m.unused[u])];
-      outs.push_back(m.out_reduce[u].is_empty() ? node : m.out_reduce[u]->forward(node, training));
+      outs.push_back(m.out_reduce[u].is_empty() ? node : m.out_reduce[u]->forward(node));
     }
     return at::cat(outs, 1);
   }

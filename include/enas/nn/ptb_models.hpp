@@ -167,9 +167,9 @@ class PtbSharedModelImpl : public torch::nn::Cloneable<PtbSharedModelImpl<Space>
     return w_skip[static_cast<std::size_t>((i * (i - 1) / 2 + j) * kActs + f)];
   }
 
-  /// One window of the sampled cell. `training` switches dropout and batch statistics on.
-  WindowResult forward(const at::Tensor& x, const at::Tensor& y, const at::Tensor& state, const Arch& arch,
-                       bool training) {
+  /// One window of the sampled cell. Training mode (train()) switches dropout and batch
+  /// statistics on; evaluation mode (eval()) switches them off.
+  WindowResult forward(const at::Tensor& x, const at::Tensor& y, const at::Tensor& state, const Arch& arch) {
     CellPlan plan = plan_of(arch);
     std::vector<at::Tensor> w_node;
     for (int i = 1; i < kNodes; ++i) {
@@ -181,7 +181,7 @@ class PtbSharedModelImpl : public torch::nn::Cloneable<PtbSharedModelImpl<Space>
     cfg.num_kernels = kActs;
     cfg.norm = &norm;
     return detail::lm_window(embedding, w_prev[static_cast<std::size_t>(arch.activation[0])], x, y, state, w_node,
-                             options_, cfg, training, false);
+                             options_, cfg, this->is_training(), false);
   }
 
   /// The parameters a step on `arch` uses (and gives gradients to).
@@ -258,14 +258,13 @@ class PtbFixedModelImpl : public torch::nn::Cloneable<PtbFixedModelImpl<Space>> 
     embedding = this->register_parameter("embedding", uniform({options_.vocab, h}));
   }
 
-  /// One window; with `slowness` the result carries the slowness term of §3.2.
-  WindowResult forward(const at::Tensor& x, const at::Tensor& y, const at::Tensor& state, bool training,
-                       bool slowness = false) {
-    CellWindowConfig cfg;
-    cfg.plan = &plan_;
-    cfg.kernels = activation_kernels<typename Space::activations>().data();
-    cfg.num_kernels = Space::num_activations;
-    return detail::lm_window(embedding, w_prev, x, y, state, w_node, options_, cfg, training, slowness);
+  /// One window, with dropout in training mode (train()) and without in evaluation mode (eval()).
+  WindowResult forward(const at::Tensor& x, const at::Tensor& y, const at::Tensor& state) {
+    return window(x, y, state, false);
+  }
+  /// forward() whose result also carries the slowness term of §3.2 (the final model's regulariser).
+  WindowResult forward_with_slowness(const at::Tensor& x, const at::Tensor& y, const at::Tensor& state) {
+    return window(x, y, state, true);
   }
 
   const Arch& arch() const { return arch_; }
@@ -276,6 +275,14 @@ class PtbFixedModelImpl : public torch::nn::Cloneable<PtbFixedModelImpl<Space>> 
   at::Tensor embedding;
 
  private:
+  WindowResult window(const at::Tensor& x, const at::Tensor& y, const at::Tensor& state, bool slowness) {
+    CellWindowConfig cfg;
+    cfg.plan = &plan_;
+    cfg.kernels = activation_kernels<typename Space::activations>().data();
+    cfg.num_kernels = Space::num_activations;
+    return detail::lm_window(embedding, w_prev, x, y, state, w_node, options_, cfg, this->is_training(), slowness);
+  }
+
   Arch arch_;
   PtbModelOptions options_;
   CellPlan plan_;

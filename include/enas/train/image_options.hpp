@@ -5,37 +5,42 @@
 #define ENAS_TRAIN_IMAGE_OPTIONS_HPP
 
 #include <cstdint>
-#include <string>
+#include <tuple>
 
-#include "enas/core/error.hpp"
+#include "enas/core/option_table.hpp"
 
 namespace enas::train {
 
-/// Child network, optimizer and loop settings of a CIFAR-10 search or final training.
+/// Child network, optimizer and loop settings of a CIFAR-10 search or final training. Each
+/// member's flag, help and bound are in fields().
 struct ImageOptions {
-  std::int64_t batch_size = 128;        ///< batch_size (also the controller's reward batch)
-  std::int64_t num_epochs = 310;        ///< num_epochs
-  std::int64_t num_layers = 12;         ///< child_num_layers (macro: fixed by the space type)
-  std::int64_t out_filters = 36;        ///< child_out_filters F
-  double keep_prob = 0.9;               ///< child_keep_prob (dropout before the classifier)
-  double drop_path_keep_prob = 1.0;     ///< child_drop_path_keep_prob (micro final only)
-  bool use_aux_heads = false;           ///< child_use_aux_heads (micro only)
-  double aux_weight = 0.4;              ///< weight of the auxiliary loss
-  std::int64_t cutout_size = 0;         ///< child_cutout_size (0 = off)
-  double l2_reg = 2.5e-4;               ///< child_l2_reg
-  double grad_bound = 5.0;              ///< child_grad_bound: global-norm clip (§0; 0 = off)
-  double lr_max = 0.05;                 ///< child_lr_max
-  double lr_min = 0.0005;               ///< child_lr_min
-  std::int64_t lr_t0 = 10;              ///< child_lr_T_0
-  std::int64_t lr_t_mul = 2;            ///< child_lr_T_mul
-  std::int64_t log_every = 50;          ///< log_every
-  std::int64_t eval_every_epochs = 1;   ///< eval_every_epochs
-  std::int64_t eval_batch_size = 100;   ///< the reference's hard-coded evaluation batch
-  bool controller_training = true;      ///< controller_training
-  std::int64_t controller_train_every = 1;  ///< controller_train_every (epochs)
-  std::int64_t derive_samples = 100;    ///< architectures sampled by derive at the end of a search
-  std::int64_t max_steps = -1;          ///< stop after this many child steps (-1: no limit)
-  bool channels_last = true;            ///< run the networks in channels-last (NHWC) memory layout
+  /// Tag of the flags of the reference's CIFAR-10 child (dropout, drop-path, auxiliary head), which
+  /// a family without those parts (NAS-Bench-201) leaves out.
+  static constexpr unsigned kReferenceChild = 1u << 1;
+
+  std::int64_t batch_size = 128;
+  std::int64_t num_epochs = 310;
+  std::int64_t num_layers = 12;
+  std::int64_t out_filters = 36;
+  double keep_prob = 0.9;
+  double drop_path_keep_prob = 1.0;
+  bool use_aux_heads = false;
+  double aux_weight = 0.4;              ///< weight of the auxiliary loss (no flag, as in the reference)
+  std::int64_t cutout_size = 0;
+  double l2_reg = 2.5e-4;
+  double grad_bound = 5.0;
+  double lr_max = 0.05;
+  double lr_min = 0.0005;
+  std::int64_t lr_t0 = 10;
+  std::int64_t lr_t_mul = 2;
+  std::int64_t log_every = 50;
+  std::int64_t eval_every_epochs = 1;
+  std::int64_t eval_batch_size = 100;
+  bool controller_training = true;
+  std::int64_t controller_train_every = 1;
+  std::int64_t derive_samples = 100;
+  std::int64_t max_steps = -1;
+  bool channels_last = true;
 
   /// scripts/cifar10_macro_search.sh.
   static ImageOptions macro_search_defaults() { return ImageOptions{}; }
@@ -84,23 +89,52 @@ struct ImageOptions {
     return o;
   }
 
+  /// Every flag of the image programs that sets a member here (enas-reference.md §2.3-§2.6).
+  static constexpr auto fields() {
+    using option::above_up_to;
+    using option::any;
+    using option::at_least;
+    using option::control;
+    using option::field;
+    using option::kSearchOnly;
+    using option::within;
+    using O = ImageOptions;
+    return std::make_tuple(
+        field("batch_size", &O::batch_size, "minibatch size (also the controller's reward batch)", at_least(1)),
+        control("num_epochs", &O::num_epochs, "training epochs", at_least(0)),
+        field("eval_every_epochs", &O::eval_every_epochs, "epochs between evaluations", at_least(1)),
+        field("child_num_layers", &O::num_layers, "layers (macro) or normal cells (micro)", at_least(1)),
+        field("child_out_filters", &O::out_filters, "filters F of the first stage (even)", at_least(2)),
+        field("child_keep_prob", &O::keep_prob, "dropout keep before the classifier", above_up_to(0, 1), kReferenceChild),
+        field("child_drop_path_keep_prob", &O::drop_path_keep_prob, "micro final: drop-path keep", above_up_to(0, 1),
+              kReferenceChild),
+        field("child_use_aux_heads", &O::use_aux_heads, "micro: auxiliary head (weight 0.4)", any(), kReferenceChild),
+        field("child_cutout_size", &O::cutout_size, "cutout square size (0: off)", within(0, 32)),
+        field("child_l2_reg", &O::l2_reg, "L2 weight", at_least(0)),
+        field("child_grad_bound", &O::grad_bound, "global-norm gradient clip (0: off)", at_least(0)),
+        field("child_lr_max", &O::lr_max, "cosine maximum", at_least(0)),
+        field("child_lr_min", &O::lr_min, "cosine minimum", at_least(0)),
+        field("child_lr_T_0", &O::lr_t0, "first cosine period (epochs)", at_least(1)),
+        field("child_lr_T_mul", &O::lr_t_mul, "period multiplier", at_least(1)),
+        control("eval_batch_size", &O::eval_batch_size, "evaluation batch", at_least(1)),
+        field("channels_last", &O::channels_last, "run the networks in NHWC memory layout (faster with oneDNN/cuDNN)"),
+        control("log_every", &O::log_every, "log every N steps", at_least(1)),
+        control("max_steps", &O::max_steps,
+                "stop after N child steps; 0 = build, print the configuration, exit; -1 = no limit", at_least(-1)),
+        field("controller_training", &O::controller_training, "train the controller", any(), kSearchOnly),
+        field("controller_train_every", &O::controller_train_every, "epochs between controller phases", at_least(1),
+              kSearchOnly),
+        control("derive_samples", &O::derive_samples, "architectures sampled and scored at the end", at_least(1),
+                kSearchOnly));
+  }
+
+  /// Throws ConfigError naming the first flag whose value is out of its bound or breaks a rule.
   void validate() const {
-    auto need = [](bool ok, const std::string& what) {
-      if (!ok) throw ConfigError(what);
-    };
-    need(batch_size >= 1, "--batch_size must be >= 1");
-    need(num_epochs >= 0, "--num_epochs must be >= 0");
-    need(out_filters >= 2 && out_filters % 2 == 0, "--child_out_filters must be even and >= 2");
-    need(keep_prob > 0 && keep_prob <= 1, "--child_keep_prob must lie in (0, 1]");
-    need(drop_path_keep_prob > 0 && drop_path_keep_prob <= 1, "--child_drop_path_keep_prob must lie in (0, 1]");
-    need(cutout_size >= 0 && cutout_size <= 32, "--child_cutout_size must lie in 0..32");
-    need(l2_reg >= 0 && grad_bound >= 0 && aux_weight >= 0, "--child_l2_reg and --child_grad_bound must be >= 0");
-    need(lr_max >= lr_min && lr_min >= 0, "--child_lr_max must be >= --child_lr_min >= 0");
-    need(lr_t0 >= 1 && lr_t_mul >= 1, "--child_lr_T_0 and --child_lr_T_mul must be >= 1");
-    need(log_every >= 1 && eval_every_epochs >= 1, "--log_every and --eval_every_epochs must be >= 1");
-    need(eval_batch_size >= 1, "--eval_batch_size must be >= 1");
-    need(controller_train_every >= 1, "--controller_train_every must be >= 1");
-    need(derive_samples >= 1, "--derive_samples must be >= 1");
+    option::check_bounds(*this);
+    option::require(out_filters % 2 == 0, "child_out_filters", out_filters,
+                    "expected an even number (factorized reductions halve it)");
+    option::require(lr_max >= lr_min, "child_lr_max", lr_max, "expected >= --child_lr_min (" + option::value_text(lr_min) + ")");
+    if (!(aux_weight >= 0)) throw ConfigError("ImageOptions::aux_weight = " + option::value_text(aux_weight) + ": expected >= 0");
   }
 };
 

@@ -15,14 +15,15 @@
 #include <vector>
 
 #include "enas/core/error.hpp"
-#include "enas/data/cifar10.hpp"
+#include "enas/data/cifar10_batches.hpp"
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
 #include "enas/nn/image_model.hpp"
 #include "enas/nn/image_ops.hpp"
+#include "enas/nn/mode.hpp"
 #include "enas/train/image_options.hpp"
-#include "enas/train/lr_schedule.hpp"
-#include "enas/train/sgd.hpp"
+#include "enas/optim/lr_schedule.hpp"
+#include "enas/optim/sgd.hpp"
 #include "enas/train/step_result.hpp"
 
 namespace enas::train {
@@ -85,7 +86,7 @@ class ImageTaskBase {
       : options_((options.validate(), options)),
         device_(device),
         train_(data.train, data.stats, device, {options.batch_size, options.cutout_size, seed}),
-        sgd_(SgdOptions{options.l2_reg, options.grad_bound, 0.9, true}),
+        sgd_(optim::SgdOptions{options.l2_reg, options.grad_bound, 0.9, true}),
         schedule_{options.lr_max, options.lr_min, options.lr_t0, options.lr_t_mul} {
     if (data.valid.size() > 0) valid_.emplace(data.valid, data.stats, device, data::CifarBatchOptions{options.batch_size, 0, seed + 1});
     if (data.test.size() > 0) test_.emplace(data.test, data.stats, device, data::CifarBatchOptions{options.batch_size, 0, seed + 2});
@@ -111,7 +112,7 @@ class ImageTaskBase {
     e.metric_text = fmt::format("{:<3d}/{:>3d}", correct, last.batch);
   }
 
-  Sgd& optimizer() { return sgd_; }
+  optim::Sgd& optimizer() { return sgd_; }
   data::CifarBatches& train_batches() { return train_; }
 
  protected:
@@ -195,15 +196,16 @@ class ImageTaskBase {
   data::CifarBatches train_;
   std::optional<data::CifarBatches> valid_;
   std::optional<data::CifarBatches> test_;
-  Sgd sgd_;
-  CosineRestarts schedule_;
+  optim::Sgd sgd_;
+  optim::CosineRestarts schedule_;
 };
 
 /// The search task of a CIFAR-10 space: the shared model trained on sampled architectures, the
 /// reward = accuracy on one shuffled validation minibatch (§6.2, §6.3).
 ///
 /// @tparam Space an image search space (Macro, Micro, NAS-Bench-201, ...)
-/// @tparam Model its shared model: `forward(images, arch, training) -> nn::ImageForward`, options
+/// @tparam Model its shared model: `forward(images, arch) -> nn::ImageForward` in the mode train() /
+///               eval() set, options
 ///               built by ImageModelOptionsFrom<Model::Impl::Options>
 template <class Space, class Model>
 class ImageSearchTask : public ImageTaskBase {
@@ -234,7 +236,8 @@ class ImageSearchTask : public ImageTaskBase {
   /// sampled path is computed, so only its weights get gradients and updates.
   StepResult train_step(const Arch& arch, std::int64_t step) {
     const auto batch = train_.next_batch();
-    const auto f = model_->forward(layout(batch.images), arch, /*training=*/true);
+    nn::set_mode(*model_, true);
+    const auto f = model_->forward(layout(batch.images), arch);
     return finish_step(f, batch, params_, step);
   }
 
@@ -250,11 +253,13 @@ class ImageSearchTask : public ImageTaskBase {
 
   /// Validation accuracy, a fresh sample per evaluation batch (§7).
   double evaluate_valid(const std::function<Arch()>& sample) {
-    return accuracy(*valid_, [&](const at::Tensor& images) { return model_->forward(images, sample(), false).logits; });
+    nn::set_mode(*model_, false);
+    return accuracy(*valid_, [&](const at::Tensor& images) { return model_->forward(images, sample()).logits; });
   }
   double evaluate_test(const std::function<Arch()>& sample) {
     if (!test_) return 0.0;
-    return accuracy(*test_, [&](const at::Tensor& images) { return model_->forward(images, sample(), false).logits; });
+    nn::set_mode(*model_, false);
+    return accuracy(*test_, [&](const at::Tensor& images) { return model_->forward(images, sample()).logits; });
   }
 
   /// "Epoch k: Eval" of a search: validation and test accuracy (§7).
@@ -267,7 +272,8 @@ class ImageSearchTask : public ImageTaskBase {
  private:
   at::Tensor batch_accuracy(const Arch& arch, const data::ImageBatch& batch) {
     at::NoGradGuard no_grad;
-    const auto f = model_->forward(layout(batch.images), arch, /*training=*/false);
+    nn::set_mode(*model_, false);
+    const auto f = model_->forward(layout(batch.images), arch);
     return detail::count_correct(f.logits, batch.labels).to(at::kDouble) / static_cast<double>(batch.labels.size(0));
   }
 
@@ -307,11 +313,13 @@ class ImageFinalTask : public ImageTaskBase {
 
   StepResult train_step(std::int64_t step) {
     const auto batch = train_.next_batch();
-    return finish_step(forward(layout(batch.images), true, step), batch, params_, step);
+    nn::set_mode(*model_, true);
+    return finish_step(forward(layout(batch.images), step), batch, params_, step);
   }
 
   double evaluate_test() {
-    return accuracy(*test_, [&](const at::Tensor& images) { return forward(images, false, 0).logits; });
+    nn::set_mode(*model_, false);
+    return accuracy(*test_, [&](const at::Tensor& images) { return forward(images, 0).logits; });
   }
   void epoch_evaluation(io::RunLog& log, std::int64_t epoch, std::int64_t step) {
     log.eval(epoch, step, test_metric, evaluate_test());
@@ -321,9 +329,9 @@ class ImageFinalTask : public ImageTaskBase {
  private:
   /// Every fixed image model takes the run's progress in (0, 1], for schedules such as the micro
   /// model's drop-path ramp (§5.6); models without one ignore it.
-  nn::ImageForward forward(const at::Tensor& images, bool training, std::int64_t step) {
+  nn::ImageForward forward(const at::Tensor& images, std::int64_t step) {
     const double total = static_cast<double>(options_.num_epochs * batches_per_epoch());
-    return model_->forward(images, training, total > 0 ? static_cast<double>(step + 1) / total : 1.0);
+    return model_->forward(images, total > 0 ? static_cast<double>(step + 1) / total : 1.0);
   }
 
   Model model_;

@@ -5,38 +5,39 @@
 #define ENAS_TRAIN_LM_OPTIONS_HPP
 
 #include <cstdint>
-#include <string>
+#include <tuple>
 
-#include "enas/core/error.hpp"
+#include "enas/core/option_table.hpp"
 
 namespace enas::train {
 
-/// Child model, optimizer and loop settings of a PTB search or final training.
+/// Child model, optimizer and loop settings of a PTB search or final training. Each member's
+/// flag, help and bound are in fields().
 struct LmOptions {
-  std::int64_t batch_size = 20;          ///< batch_size
-  std::int64_t bptt = 35;                ///< child_bptt_steps
-  std::int64_t num_epochs = 100;         ///< num_epochs
-  std::int64_t hidden = 720;             ///< child_lstm_hidden_size
-  double e_keep = 0.75;                  ///< child_lstm_e_keep
-  double x_keep = 0.25;                  ///< child_lstm_x_keep
-  double h_keep = 0.75;                  ///< child_lstm_h_keep
-  double o_keep = 0.25;                  ///< child_lstm_o_keep
-  double grad_bound = 10.0;              ///< child_grad_bound (global norm)
-  double lr = 0.25;                      ///< child_lr
-  std::int64_t lr_dec_start = 12;        ///< child_lr_dec_start (epochs)
-  std::int64_t lr_dec_every = 1;         ///< child_lr_dec_every (epochs)
-  double lr_dec_rate = 0.95;             ///< child_lr_dec_rate
-  double lr_dec_min = 0.0005;            ///< child_lr_dec_min
-  double l2_reg = 1e-7;                  ///< child_l2_reg
-  double slowness_reg = 0.0;             ///< child_rnn_slowness_reg (0 = none)
-  std::int64_t log_every = 50;           ///< log_every (steps)
-  std::int64_t eval_every_epochs = 1;    ///< eval_every_epochs
-  bool controller_training = true;       ///< controller_training
-  std::int64_t controller_train_every = 1;  ///< controller_train_every (epochs)
-  std::int64_t derive_samples = 100;     ///< architectures sampled by derive at the end of a search
-  std::int64_t max_steps = -1;           ///< stop after this many child steps (-1: no limit)
+  std::int64_t batch_size = 20;
+  std::int64_t bptt = 35;
+  std::int64_t num_epochs = 100;
+  std::int64_t hidden = 720;
+  double e_keep = 0.75;
+  double x_keep = 0.25;
+  double h_keep = 0.75;
+  double o_keep = 0.25;
+  double grad_bound = 10.0;
+  double lr = 0.25;
+  std::int64_t lr_dec_start = 12;
+  std::int64_t lr_dec_every = 1;
+  double lr_dec_rate = 0.95;
+  double lr_dec_min = 0.0005;
+  double l2_reg = 1e-7;
+  double slowness_reg = 0.0;
+  std::int64_t log_every = 50;
+  std::int64_t eval_every_epochs = 1;
+  bool controller_training = true;
+  std::int64_t controller_train_every = 1;
+  std::int64_t derive_samples = 100;
+  std::int64_t max_steps = -1;
   double best_valid_ppl = 67.0;          ///< test perplexity is computed when valid improves on this
-  std::int64_t test_window = 256;        ///< tokens per window of the test pass (batch 1, state carried)
+  std::int64_t test_window = 256;
 
   /// scripts/ptb_search.sh.
   static LmOptions search_defaults() { return LmOptions{}; }
@@ -63,25 +64,46 @@ struct LmOptions {
     return o;
   }
 
-  void validate() const {
-    auto need = [](bool ok, const std::string& what) {
-      if (!ok) throw ConfigError(what);
-    };
-    need(batch_size >= 1, "--batch_size must be >= 1");
-    need(bptt >= 1, "--child_bptt_steps must be >= 1");
-    need(num_epochs >= 0, "--num_epochs must be >= 0");
-    need(hidden >= 1, "--child_lstm_hidden_size must be >= 1");
-    need(grad_bound >= 0, "--child_grad_bound must be >= 0");
-    need(lr > 0, "--child_lr must be > 0");
-    need(lr_dec_every >= 1, "--child_lr_dec_every must be >= 1");
-    need(lr_dec_rate > 0, "--child_lr_dec_rate must be > 0");
-    need(l2_reg >= 0 && slowness_reg >= 0, "--child_l2_reg and --child_rnn_slowness_reg must be >= 0");
-    need(log_every >= 1, "--log_every must be >= 1");
-    need(eval_every_epochs >= 1, "--eval_every_epochs must be >= 1");
-    need(controller_train_every >= 1, "--controller_train_every must be >= 1");
-    need(derive_samples >= 1, "--derive_samples must be >= 1");
-    need(test_window >= 1, "--test_window must be >= 1");
+  /// Every flag of the PTB programs that sets a member here (enas-reference.md §2.1, §2.2).
+  static constexpr auto fields() {
+    using option::above;
+    using option::above_up_to;
+    using option::at_least;
+    using option::control;
+    using option::field;
+    using option::kSearchOnly;
+    using O = LmOptions;
+    return std::make_tuple(
+        field("batch_size", &O::batch_size, "minibatch size B", at_least(1)),
+        field("child_bptt_steps", &O::bptt, "BPTT window T", at_least(1)),
+        control("num_epochs", &O::num_epochs, "training epochs", at_least(0)),
+        field("child_lstm_hidden_size", &O::hidden, "hidden (and embedding) size H", at_least(1)),
+        field("child_lstm_e_keep", &O::e_keep, "word-embedding dropout keep", above_up_to(0, 1)),
+        field("child_lstm_x_keep", &O::x_keep, "input mask keep", above_up_to(0, 1)),
+        field("child_lstm_h_keep", &O::h_keep, "recurrent mask keep", above_up_to(0, 1)),
+        field("child_lstm_o_keep", &O::o_keep, "output mask keep", above_up_to(0, 1)),
+        field("child_grad_bound", &O::grad_bound, "global-norm gradient clip (0: off)", at_least(0)),
+        field("child_lr", &O::lr, "SGD learning rate", above(0)),
+        field("child_lr_dec_start", &O::lr_dec_start, "epochs before the decay starts", at_least(0)),
+        field("child_lr_dec_every", &O::lr_dec_every, "epochs between decays", at_least(1)),
+        field("child_lr_dec_rate", &O::lr_dec_rate, "decay factor", above(0)),
+        field("child_lr_dec_min", &O::lr_dec_min, "learning-rate floor", at_least(0)),
+        field("child_l2_reg", &O::l2_reg, "L2 weight on the sum of squared weights", at_least(0)),
+        field("child_rnn_slowness_reg", &O::slowness_reg, "weight of the slowness term (final model)", at_least(0)),
+        field("eval_every_epochs", &O::eval_every_epochs, "epochs between evaluations", at_least(1)),
+        control("test_window", &O::test_window, "tokens per window of the batch-1 test pass", at_least(1)),
+        control("log_every", &O::log_every, "log every N steps", at_least(1)),
+        control("max_steps", &O::max_steps,
+                "stop after N child steps; 0 = build, print the configuration, exit; -1 = no limit", at_least(-1)),
+        field("controller_training", &O::controller_training, "train the controller", option::any(), kSearchOnly),
+        field("controller_train_every", &O::controller_train_every, "epochs between controller phases", at_least(1),
+              kSearchOnly),
+        control("derive_samples", &O::derive_samples, "architectures sampled and scored at the end", at_least(1),
+                kSearchOnly));
   }
+
+  /// Throws ConfigError naming the first flag whose value is out of its bound.
+  void validate() const { option::check_bounds(*this); }
 };
 
 }  // namespace enas::train

@@ -20,11 +20,12 @@
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
 #include "enas/io/xtensor.hpp"
+#include "enas/nn/mode.hpp"
 #include "enas/nn/ptb_models.hpp"
 #include "enas/spaces/ptb_cell.hpp"
 #include "enas/train/lm_options.hpp"
-#include "enas/train/lr_schedule.hpp"
-#include "enas/train/sgd.hpp"
+#include "enas/optim/lr_schedule.hpp"
+#include "enas/optim/sgd.hpp"
 #include "enas/train/step_result.hpp"
 #include "enas/train/task_for.hpp"
 
@@ -52,10 +53,10 @@ class LmTaskBase {
         valid_(corpus.valid, options.batch_size, options.bptt, device),
         test_(io::to_tensor(corpus.test, device).view({-1, 1})),
         vocab_(corpus.vocab_size()),
-        sgd_(SgdOptions{options.l2_reg, options.grad_bound, 0.0, false}),
+        sgd_(optim::SgdOptions{options.l2_reg, options.grad_bound, 0.0, false}),
         rng_(seed ^ 0x5eed5eedULL),
         best_valid_(options.best_valid_ppl) {
-    schedule_ = StaircaseDecay::from_epochs(options.lr, options.lr_dec_rate, options.lr_dec_min, options.lr_dec_start,
+    schedule_ = optim::StaircaseDecay::from_epochs(options.lr, options.lr_dec_rate, options.lr_dec_min, options.lr_dec_start,
                                             options.lr_dec_every, train_.num_batches());
     reset_states();
   }
@@ -87,7 +88,7 @@ class LmTaskBase {
   double best_valid() const { return best_valid_; }
   void set_best_valid(double v) { best_valid_ = v; }
 
-  Sgd& optimizer() { return sgd_; }
+  optim::Sgd& optimizer() { return sgd_; }
   std::mt19937_64& rng() { return rng_; }
   at::Tensor& state() { return state_; }
 
@@ -180,8 +181,8 @@ class LmTaskBase {
   data::PtbBatches valid_;
   at::Tensor test_;  // [n, 1]
   std::int64_t vocab_;
-  Sgd sgd_;
-  StaircaseDecay schedule_;
+  optim::Sgd sgd_;
+  optim::StaircaseDecay schedule_;
   std::mt19937_64 rng_;
   at::Tensor state_;
   at::Tensor train_ce_;
@@ -229,7 +230,8 @@ class LmSearchTask : public LmTaskBase {
   StepResult train_step(const Arch& arch, std::int64_t step) {
     auto [x, y] = train_.window(step % train_.num_batches());
     const auto params = model_->parameters_of(arch);
-    auto r = model_->forward(x, y, state_, arch, /*training=*/true);
+    nn::set_mode(*model_, true);
+    auto r = model_->forward(x, y, state_, arch);
     state_ = r.state;
     r.loss.backward();
     const double lr = schedule_.at(step);
@@ -247,7 +249,8 @@ class LmSearchTask : public LmTaskBase {
     at::NoGradGuard no_grad;
     auto [x, y] = valid_.at_offset(offset);
     const auto zero = at::zeros({options_.batch_size, options_.hidden}, at::TensorOptions().device(device_));
-    auto r = model_->forward(x, y, zero, arch, /*training=*/false);
+    nn::set_mode(*model_, false);
+    auto r = model_->forward(x, y, zero, arch);
     return at::exp(r.ce_sum / static_cast<double>(x.numel()));
   }
 
@@ -260,15 +263,17 @@ class LmSearchTask : public LmTaskBase {
 
   /// Full validation perplexity; each window evaluates a freshly sampled cell (§3.7).
   double evaluate_valid(const std::function<Arch()>& sample) {
+    nn::set_mode(*model_, false);
     return carried_perplexity(valid_, [&](const at::Tensor& x, const at::Tensor& y, const at::Tensor& s) {
-      return model_->forward(x, y, s, sample(), false);
+      return model_->forward(x, y, s, sample());
     });
   }
 
   /// Test perplexity; a freshly sampled cell per test window (the reference resampled per run).
   double evaluate_test(const std::function<Arch()>& sample) {
+    nn::set_mode(*model_, false);
     return stream_perplexity([&](const at::Tensor& x, const at::Tensor& y, const at::Tensor& s) {
-      return model_->forward(x, y, s, sample(), false);
+      return model_->forward(x, y, s, sample());
     });
   }
 
@@ -330,7 +335,8 @@ class LmFinalTask : public LmTaskBase {
   StepResult train_step(std::int64_t step) {
     auto [x, y] = train_.window(step % train_.num_batches());
     const bool slow = options_.slowness_reg > 0;
-    auto r = model_->forward(x, y, state_, /*training=*/true, slow);
+    nn::set_mode(*model_, true);
+    auto r = slow ? model_->forward_with_slowness(x, y, state_) : model_->forward(x, y, state_);
     state_ = r.state;
     auto objective = slow ? r.loss + options_.slowness_reg * r.slowness : r.loss;
     objective.backward();
@@ -341,13 +347,15 @@ class LmFinalTask : public LmTaskBase {
   }
 
   double evaluate_valid() {
+    nn::set_mode(*model_, false);
     return carried_perplexity(valid_, [&](const at::Tensor& x, const at::Tensor& y, const at::Tensor& s) {
-      return model_->forward(x, y, s, false);
+      return model_->forward(x, y, s);
     });
   }
   double evaluate_test() {
+    nn::set_mode(*model_, false);
     return stream_perplexity([&](const at::Tensor& x, const at::Tensor& y, const at::Tensor& s) {
-      return model_->forward(x, y, s, false);
+      return model_->forward(x, y, s);
     });
   }
   void epoch_evaluation(io::RunLog& log, std::int64_t epoch, std::int64_t step) {

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "enas/families/nas_bench_201/space.hpp"
-#include "enas/io/dot.hpp"
+#include "enas/report/dot.hpp"
 
-namespace enas::io {
+namespace enas::report {
 
 template <int Nodes, class... Ops>
 struct DotWriter<nas_bench_201::CellDag<Nodes, Ops...>> {
@@ -36,6 +36,6 @@ struct DotWriter<nas_bench_201::CellDag<Nodes, Ops...>> {
   }
 };
 
-}  // namespace enas::io
+}  // namespace enas::report
 
 #endif  // ENAS_FAMILIES_NAS_BENCH_201_DOT_HPP

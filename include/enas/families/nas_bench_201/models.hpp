@@ -68,8 +68,8 @@ class BatchNormImpl : public torch::nn::Cloneable<BatchNormImpl> {
       running_var = register_buffer("running_var", at::ones({channels_}));
     }
   }
-  at::Tensor forward(const at::Tensor& x, bool training) {
-    return at::batch_norm(x, weight, bias, running_mean, running_var, training || !track_, 0.1, 1e-5, true);
+  at::Tensor forward(const at::Tensor& x) {
+    return at::batch_norm(x, weight, bias, running_mean, running_var, is_training() || !track_, 0.1, 1e-5, true);
   }
 
   at::Tensor weight, bias, running_mean, running_var;
@@ -92,9 +92,9 @@ class ReluConvBnImpl : public torch::nn::Cloneable<ReluConvBnImpl> {
     weight = register_parameter("weight", detail::torch_default_init({out_, in_, kernel_, kernel_}, in_ * kernel_ * kernel_));
     norm = register_module("norm", BatchNorm(out_, affine_, track_));
   }
-  at::Tensor forward(const at::Tensor& x, bool training) {
+  at::Tensor forward(const at::Tensor& x) {
     const auto y = at::conv2d(at::relu(x), weight, {}, {stride_, stride_}, {kernel_ / 2, kernel_ / 2});
-    return norm->forward(y, training);
+    return norm->forward(y);
   }
 
   at::Tensor weight;
@@ -116,9 +116,9 @@ class ResidualReductionImpl : public torch::nn::Cloneable<ResidualReductionImpl>
     conv_b = register_module("conv_b", ReluConvBn(out_, out_, 3, 1, true, true));
     shortcut = register_parameter("shortcut", detail::torch_default_init({out_, in_, 1, 1}, in_));
   }
-  at::Tensor forward(const at::Tensor& x, bool training) {
+  at::Tensor forward(const at::Tensor& x) {
     const auto residual = at::conv2d(at::avg_pool2d(x, {2, 2}, {2, 2}), shortcut);
-    return residual + conv_b->forward(conv_a->forward(x, training), training);
+    return residual + conv_b->forward(conv_a->forward(x));
   }
 
   ReluConvBn conv_a = nullptr, conv_b = nullptr;
@@ -170,14 +170,14 @@ struct Skeleton {
 
   /// The logits of `images`; `cell(stage, index, x)` runs cell `index` of `stage`.
   template <class Cell>
-  nn::ImageForward run(const at::Tensor& images, bool training, std::int64_t cells_per_stage, Cell&& cell) {
-    auto x = stem_norm->forward(at::conv2d(images, stem, {}, {1, 1}, {1, 1}), training);
+  nn::ImageForward run(const at::Tensor& images, std::int64_t cells_per_stage, Cell&& cell) {
+    auto x = stem_norm->forward(at::conv2d(images, stem, {}, {1, 1}, {1, 1}));
     for (std::size_t stage = 0; stage < 3; ++stage) {
-      if (stage > 0) x = reductions[stage - 1]->forward(x, training);
+      if (stage > 0) x = reductions[stage - 1]->forward(x);
       for (std::int64_t c = 0; c < cells_per_stage; ++c) x = cell(stage, c, x);
     }
     nn::ImageForward out;
-    out.logits = at::addmm(fc_bias, nn::global_avg_pool(at::relu(head_norm->forward(x, training))), fc.t());
+    out.logits = at::addmm(fc_bias, nn::global_avg_pool(at::relu(head_norm->forward(x))), fc.t());
     return out;
   }
 };
@@ -262,12 +262,12 @@ class FixedModelImpl : public torch::nn::Cloneable<FixedModelImpl<Space>> {
   }
 
   /// Logits. `progress` is the fixed image models' common signature; nothing here reads it.
-  nn::ImageForward forward(const at::Tensor& images, bool training, double /*progress*/ = 1.0) {
-    return skeleton.run(images, training, options_.cells_per_stage, [&](std::size_t stage, std::int64_t cell, const at::Tensor& x) {
+  nn::ImageForward forward(const at::Tensor& images, double /*progress*/ = 1.0) {
+    return skeleton.run(images, options_.cells_per_stage, [&](std::size_t stage, std::int64_t cell, const at::Tensor& x) {
       const auto base = (stage * static_cast<std::size_t>(options_.cells_per_stage) + static_cast<std::size_t>(cell)) *
                         static_cast<std::size_t>(Space::num_edges);
       return detail::cell_forward<Space>(arch_, x, [&](int edge, int /*op*/, const at::Tensor& in) {
-        return convs[base + static_cast<std::size_t>(edge)]->forward(in, training);
+        return convs[base + static_cast<std::size_t>(edge)]->forward(in);
       });
     });
   }
@@ -324,14 +324,14 @@ class SharedModelImpl : public torch::nn::Cloneable<SharedModelImpl<Space>> {
         [](int slot) { return "_edge" + std::to_string(slot / Space::num_ops) + "_op" + std::to_string(slot % Space::num_ops); });
   }
 
-  /// Logits of `arch`; `training` selects batch statistics (and updates) in the stem, the
-  /// reductions and the head.
-  nn::ImageForward forward(const at::Tensor& images, const Arch& arch, bool training) {
-    return skeleton.run(images, training, options_.cells_per_stage, [&](std::size_t stage, std::int64_t cell, const at::Tensor& x) {
+  /// Logits of `arch`. In training mode (train()) the stem, the reductions and the head use batch
+  /// statistics and update their moving ones; in evaluation mode (eval()) they use the moving ones.
+  nn::ImageForward forward(const at::Tensor& images, const Arch& arch) {
+    return skeleton.run(images, options_.cells_per_stage, [&](std::size_t stage, std::int64_t cell, const at::Tensor& x) {
       const auto base = (stage * static_cast<std::size_t>(options_.cells_per_stage) + static_cast<std::size_t>(cell)) *
                         static_cast<std::size_t>(Space::num_edges * Space::num_ops);
       return detail::cell_forward<Space>(arch, x, [&](int edge, int op, const at::Tensor& in) {
-        return convs[base + static_cast<std::size_t>(edge * Space::num_ops + op)]->forward(in, true);
+        return convs[base + static_cast<std::size_t>(edge * Space::num_ops + op)]->forward(in);
       });
     });
   }

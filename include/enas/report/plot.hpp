@@ -2,8 +2,8 @@
 /// @brief Training curves of a run: reads <output_dir>/metrics.jsonl (io/run_log.hpp) and draws
 /// the child loss and training metric, the evaluations and the controller's reward and entropy
 /// with gnuplot into <output_dir>/plots/ (PNG and SVG), next to the data and the script.
-#ifndef ENAS_IO_PLOT_HPP
-#define ENAS_IO_PLOT_HPP
+#ifndef ENAS_REPORT_PLOT_HPP
+#define ENAS_REPORT_PLOT_HPP
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -23,7 +23,7 @@
 #include "enas/core/error.hpp"
 #include "enas/io/external_tool.hpp"
 
-namespace enas::io {
+namespace enas::report {
 
 /// The training metrics a "child" event may carry (perplexity for PTB, accuracy for CIFAR-10).
 inline constexpr std::array<std::string_view, 2> kTrainingMetrics{"tr_ppl", "tr_acc"};
@@ -215,7 +215,7 @@ inline RunMetrics read_metrics(const std::filesystem::path& metrics_file) {
 /// The gnuplot script for these metrics, reading the data files that write_plot_sources writes
 /// next to it; `run` names the run in the titles. It picks pngcairo when gnuplot has it, else png.
 inline std::string gnuplot_script(const RunMetrics& metrics, const std::string& run) {
-  std::string out = "# Training curves of " + run + ", written by enas::io::plot_run (enas_plot).\n";
+  std::string out = "# Training curves of " + run + ", written by enas::report::plot_run (enas_plot).\n";
   out += "# Edit and redraw from this folder: gnuplot plots.gp\n";
   out += "# child.dat: step epoch loss lr grad_norm and the training metric; controller.dat: ctrl_step loss\n";
   out += "# entropy reward baseline (one line per sample); eval_<metric>.dat: epoch step value.\n";
@@ -282,14 +282,14 @@ inline std::vector<std::filesystem::path> write_plot_sources(const RunMetrics& m
 /// Without gnuplot the result's message says which package to install and that the data and
 /// the script were written. Throws DataError for a missing or malformed metrics.jsonl (file and
 /// line named) or when gnuplot fails (with its message), ConfigError when plots/ is not writable.
-inline WrittenFiles plot_run(const std::filesystem::path& output_dir) {
+inline io::WrittenFiles plot_run(const std::filesystem::path& output_dir) {
   namespace fs = std::filesystem;
   const fs::path metrics_file = output_dir / "metrics.jsonl";
   if (!fs::exists(metrics_file)) {
     throw DataError("no metrics.jsonl in " + output_dir.string() + ": expected the output folder of an enas run");
   }
   const RunMetrics metrics = read_metrics(metrics_file);
-  WrittenFiles written;
+  io::WrittenFiles written;
   if (metrics.empty()) {
     written.message = "nothing to plot: " + metrics_file.string() + " has no child, controller or eval events yet";
     return written;
@@ -299,7 +299,7 @@ inline WrittenFiles plot_run(const std::filesystem::path& output_dir) {
   const std::string run = (absolute.has_filename() ? absolute.filename() : absolute.parent_path().filename()).string();
   written.files = write_plot_sources(metrics, plots_dir, run);
 
-  const auto gnuplot = find_program("gnuplot");
+  const auto gnuplot = io::find_program("gnuplot");
   if (!gnuplot) {
     written.message = "gnuplot is not installed (Debian/Ubuntu: apt-get install gnuplot-nox), so no pictures were "
                       "drawn; the data and the script are in " + plots_dir.string() +
@@ -307,9 +307,9 @@ inline WrittenFiles plot_run(const std::filesystem::path& output_dir) {
     return written;
   }
   const fs::path folder = fs::absolute(plots_dir);
-  const auto result = run_program(*gnuplot, {"-e", "cd " + detail::gnuplot_quote(folder.string()),
+  const auto result = io::run_program(*gnuplot, {"-e", "cd " + detail::gnuplot_quote(folder.string()),
                                              (folder / "plots.gp").string()});
-  if (result.exit_status != 0) throw DataError(detail::describe_failure("gnuplot " + (folder / "plots.gp").string(), result));
+  if (result.exit_status != 0) throw DataError(io::detail::describe_failure("gnuplot " + (folder / "plots.gp").string(), result));
   for (const auto& chart : detail::gnuplot_charts(metrics, run)) {
     for (const char* extension : {".png", ".svg"}) {
       const fs::path image = plots_dir / (chart.first + extension);
@@ -320,6 +320,6 @@ inline WrittenFiles plot_run(const std::filesystem::path& output_dir) {
   return written;
 }
 
-}  // namespace enas::io
+}  // namespace enas::report
 
-#endif  // ENAS_IO_PLOT_HPP
+#endif  // ENAS_REPORT_PLOT_HPP

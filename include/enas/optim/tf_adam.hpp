@@ -5,8 +5,8 @@
 /// TF adds epsilon to sqrt(v) *before* the bias correction (its "epsilon hat"); torch::optim::Adam
 /// adds it after. With epsilon = 1e-3 the two differ noticeably in early steps, so enas
 /// implements TF's form: lr_t = lr·sqrt(1−β2^t)/(1−β1^t); w −= lr_t·m/(sqrt(v) + ε).
-#ifndef ENAS_TRAIN_TF_ADAM_HPP
-#define ENAS_TRAIN_TF_ADAM_HPP
+#ifndef ENAS_OPTIM_TF_ADAM_HPP
+#define ENAS_OPTIM_TF_ADAM_HPP
 
 #include <ATen/ATen.h>
 #include <torch/types.h>
@@ -20,7 +20,7 @@
 #include "enas/core/error.hpp"
 #include "enas/io/checkpoint.hpp"
 
-namespace enas::train {
+namespace enas::optim {
 
 /// Options of TfAdam, named as in tf.train.AdamOptimizer.
 struct TfAdamOptions {
@@ -95,6 +95,6 @@ class TfAdam {
   std::int64_t step_ = 0;
 };
 
-}  // namespace enas::train
+}  // namespace enas::optim
 
-#endif  // ENAS_TRAIN_TF_ADAM_HPP
+#endif  // ENAS_OPTIM_TF_ADAM_HPP

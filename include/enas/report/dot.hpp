@@ -2,8 +2,8 @@
 /// @brief Pictures of architectures: Graphviz DOT text for any architecture of the PTB cell, macro
 /// and micro space families (drawn like the ENAS paper's figures), and rendering it to PNG and SVG
 /// when Graphviz is installed.
-#ifndef ENAS_IO_DOT_HPP
-#define ENAS_IO_DOT_HPP
+#ifndef ENAS_REPORT_DOT_HPP
+#define ENAS_REPORT_DOT_HPP
 
 #include <array>
 #include <cstddef>
@@ -19,7 +19,7 @@
 #include "enas/spaces/cifar_micro.hpp"
 #include "enas/spaces/ptb_cell.hpp"
 
-namespace enas::io {
+namespace enas::report {
 
 /// `text` as a DOT quoted string: quotes and backslashes escaped, newlines as DOT's centred line
 /// break `\n`.
@@ -81,7 +81,7 @@ inline std::string dot_edge(std::string_view from, std::string_view to, std::str
 template <class Space>
 struct DotWriter {
   static_assert(sizeof(Space) == 0,
-                "enas::io::DotWriter: no DOT picture for this space; specialise enas::io::DotWriter<Space> with "
+                "enas::report::DotWriter: no DOT picture for this space; specialise enas::report::DotWriter<Space> with "
                 "static std::string write(const typename Space::Arch&)");
 };
 
@@ -206,7 +206,7 @@ struct DotWriter<spaces::Micro<Nodes, Ops...>> {
   }
 };
 
-/// The DOT picture of `arch`, e.g. `enas::io::to_dot<enas::spaces::PtbEnas>(arch)`. Deterministic:
+/// The DOT picture of `arch`, e.g. `enas::report::to_dot<enas::spaces::PtbEnas>(arch)`. Deterministic:
 /// the same architecture always gives the same text.
 template <class Space>
 std::string to_dot(const typename Space::Arch& arch) {
@@ -217,7 +217,7 @@ std::string to_dot(const typename Space::Arch& arch) {
 /// `<out>.png` and `<out>.svg`. Without Graphviz the result's message says so and how to render
 /// later. Throws ConfigError naming the path when the .dot file cannot be written and DataError
 /// with dot's own message when dot rejects the text.
-inline WrittenFiles render_dot(const std::string& dot, const std::filesystem::path& out_without_extension) {
+inline io::WrittenFiles render_dot(const std::string& dot, const std::filesystem::path& out_without_extension) {
   namespace fs = std::filesystem;
   fs::path dot_file = out_without_extension;
   dot_file += ".dot";
@@ -232,10 +232,10 @@ inline WrittenFiles render_dot(const std::string& dot, const std::filesystem::pa
     file.close();
     if (!file) throw ConfigError("cannot write the DOT file " + dot_file.string());
   }
-  WrittenFiles written;
+  io::WrittenFiles written;
   written.files.push_back(dot_file);
 
-  const auto dot_program = find_program("dot");
+  const auto dot_program = io::find_program("dot");
   if (!dot_program) {
     written.message = "Graphviz's dot is not on PATH, so only " + dot_file.string() +
                       " was written; install Graphviz (Debian/Ubuntu: apt-get install graphviz) and run: dot -Tpng " +
@@ -245,13 +245,13 @@ inline WrittenFiles render_dot(const std::string& dot, const std::filesystem::pa
   for (const std::string format : {"png", "svg"}) {
     fs::path image = out_without_extension;
     image += "." + format;
-    const auto run = run_program(*dot_program, {"-T" + format, dot_file.string(), "-o", image.string()});
-    if (run.exit_status != 0) throw DataError(detail::describe_failure("dot -T" + format + " " + dot_file.string(), run));
+    const auto run = io::run_program(*dot_program, {"-T" + format, dot_file.string(), "-o", image.string()});
+    if (run.exit_status != 0) throw DataError(io::detail::describe_failure("dot -T" + format + " " + dot_file.string(), run));
     written.files.push_back(image);
   }
   return written;
 }
 
-}  // namespace enas::io
+}  // namespace enas::report
 
-#endif  // ENAS_IO_DOT_HPP
+#endif  // ENAS_REPORT_DOT_HPP

@@ -1,7 +1,7 @@
 /// @file
 /// @brief The child learning-rate schedules of the reference (utils.get_train_ops).
-#ifndef ENAS_TRAIN_LR_SCHEDULE_HPP
-#define ENAS_TRAIN_LR_SCHEDULE_HPP
+#ifndef ENAS_OPTIM_LR_SCHEDULE_HPP
+#define ENAS_OPTIM_LR_SCHEDULE_HPP
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "enas/core/error.hpp"
 
-namespace enas::train {
+namespace enas::optim {
 
 /// PTB: lr = max(lr0 · rate^floor(max(step − start, 0) / every), lr_min), with start and every
 /// given in epochs and converted to steps (tf.train.exponential_decay, staircase).
@@ -53,6 +53,6 @@ struct CosineRestarts {
   }
 };
 
-}  // namespace enas::train
+}  // namespace enas::optim
 
-#endif  // ENAS_TRAIN_LR_SCHEDULE_HPP
+#endif  // ENAS_OPTIM_LR_SCHEDULE_HPP

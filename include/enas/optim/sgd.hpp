@@ -1,8 +1,8 @@
 /// @file
 /// @brief The child optimizer of the reference: (momentum) SGD on `loss + l2·Σw²` with gradients
 /// clipped to a global norm, all without a host synchronisation.
-#ifndef ENAS_TRAIN_SGD_HPP
-#define ENAS_TRAIN_SGD_HPP
+#ifndef ENAS_OPTIM_SGD_HPP
+#define ENAS_OPTIM_SGD_HPP
 
 #include <ATen/ATen.h>
 
@@ -14,7 +14,7 @@
 #include "enas/core/error.hpp"
 #include "enas/io/checkpoint.hpp"
 
-namespace enas::train {
+namespace enas::optim {
 
 /// Options of Sgd, with the reference's flag names.
 struct SgdOptions {
@@ -113,6 +113,6 @@ class Sgd {
   at::Tensor nonfinite_;
 };
 
-}  // namespace enas::train
+}  // namespace enas::optim
 
-#endif  // ENAS_TRAIN_SGD_HPP
+#endif  // ENAS_OPTIM_SGD_HPP
