@@ -404,70 +404,77 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>
   return 0;
 }
 
-/// A search program: the common flags, a flag for each field of `Options` and of the controller
-/// options (their fields() tables), and `--search_for` (alias `--controller`) choosing the LSTM
-/// controller or random search with weight sharing. A program adds its own flags to `app`, then
-/// calls run() with a body that checks them and calls search<Space>() (the macro programs choose
-/// the Space by --child_num_layers).
+/// What every program is: its command line with the common flags and a flag for each field of
+/// `Options` (its fields() table) whose tags miss `skip_tags`, defaults from `defaults`.
 template <class Options>
-class SearchProgram {
- public:
-  SearchProgram(const std::string& name, const std::string& about, Options defaults,
-                enas::ControllerOptions controller_defaults, std::string_view space_name, unsigned skip_tags = 0)
-      : app(about, name), options(std::move(defaults)), controller(controller_defaults) {
+struct Program {
+  Program(const std::string& name, const std::string& about, Options defaults, unsigned skip_tags)
+      : app(about, name), options(std::move(defaults)) {
     add_common(app, common);
     add_flags(app, options, skip_tags);
-    add_flags(app, controller);
-    const std::string space(space_name);
-    app.add_option("--search_for,--controller", search_for,
-                   "enas (LSTM controller) or random (random search with weight sharing); the space's name, " +
-                       space + ", as the reference's CIFAR-10 scripts pass it, also means enas")
-        ->check(CLI::IsMember({std::string("enas"), std::string("random"), space}))
-        ->capture_default_str();
   }
-  SearchProgram(const SearchProgram&) = delete;
-  SearchProgram& operator=(const SearchProgram&) = delete;
+  Program(const Program&) = delete;
+  Program& operator=(const Program&) = delete;
 
-  /// Searches `Space` with the controller --search_for names.
-  template <class Space>
-  void search() const {
-    options.validate();  // refuse a bad value before any work
-    controller.validate();
-    if (search_for == "random") {
-      run_search<Space, enas::controllers::Random<Space>>(common, options, controller, app);
-    } else {
-      run_search<Space, enas::controllers::Lstm<Space>>(common, options, controller, app);
-    }
-  }
-
+  /// Parses the flags and runs `body` (program::run).
   int run(int argc, char** argv, const std::function<void()>& body) { return program::run(app, argc, argv, body); }
 
   CLI::App app;
   Common common;
   Options options;
+};
+
+/// A search program: a Program with the controller's flags and `--search_for` (alias
+/// `--controller`) choosing the LSTM controller or random search with weight sharing. A program
+/// adds its own flags to `app`, then calls run() with a body that checks them and calls
+/// search<Space>() (the macro programs choose the Space by --child_num_layers).
+template <class Options>
+struct SearchProgram : Program<Options> {
+  SearchProgram(const std::string& name, const std::string& about, Options defaults,
+                enas::ControllerOptions controller_defaults, std::string_view space_name, unsigned skip_tags = 0)
+      : Program<Options>(name, about, std::move(defaults), skip_tags), controller(controller_defaults) {
+    add_flags(this->app, controller);
+    const std::string space(space_name);
+    this->app
+        .add_option("--search_for,--controller", search_for,
+                    "enas (LSTM controller) or random (random search with weight sharing); the space's name, " +
+                        space + ", as the reference's CIFAR-10 scripts pass it, also means enas")
+        ->check(CLI::IsMember({std::string("enas"), std::string("random"), space}))
+        ->capture_default_str();
+  }
+
+  /// Searches `Space` with the controller --search_for names.
+  template <class Space>
+  void search() const {
+    this->options.validate();  // refuse a bad value before any work
+    controller.validate();
+    if (search_for == "random") {
+      run_search<Space, enas::controllers::Random<Space>>(this->common, this->options, controller, this->app);
+    } else {
+      run_search<Space, enas::controllers::Lstm<Space>>(this->common, this->options, controller, this->app);
+    }
+  }
+
   enas::ControllerOptions controller;
   std::string search_for = "enas";
 };
 
-/// A final-training program: the common flags, a flag for each field of `Options` a final run
-/// has, `--child_fixed_arc` (default `default_arc`, described by `arc_help`) and the reference's
-/// `--search_for` (enas or the space's name; nothing else is meaningful without a search).
+/// A final-training program: a Program without the search-only flags, with `--child_fixed_arc`
+/// (default `default_arc`, described by `arc_help`) and the reference's `--search_for` (enas or the
+/// space's name; nothing else is meaningful without a search).
 template <class Options>
-class FinalProgram {
- public:
+struct FinalProgram : Program<Options> {
   FinalProgram(const std::string& name, const std::string& about, Options defaults, std::string_view space_name,
                std::string default_arc, const std::string& arc_help, unsigned skip_tags = 0)
-      : app(about, name), options(std::move(defaults)), fixed_arc(std::move(default_arc)) {
-    add_common(app, common);
-    add_flags(app, options, skip_tags | enas::option::kSearchOnly);
-    app.add_option("--child_fixed_arc", fixed_arc, arc_help)->capture_default_str();
+      : Program<Options>(name, about, std::move(defaults), skip_tags | enas::option::kSearchOnly),
+        fixed_arc(std::move(default_arc)) {
+    this->app.add_option("--child_fixed_arc", fixed_arc, arc_help)->capture_default_str();
     const std::string space(space_name);
-    app.add_option("--search_for", search_for, "enas or " + space + " (the reference's values; a final run searches nothing)")
+    this->app
+        .add_option("--search_for", search_for, "enas or " + space + " (the reference's values; a final run searches nothing)")
         ->check(CLI::IsMember({std::string("enas"), space}))
         ->capture_default_str();
   }
-  FinalProgram(const FinalProgram&) = delete;
-  FinalProgram& operator=(const FinalProgram&) = delete;
 
   /// --child_fixed_arc as an architecture of `Space`, the flag named in any error.
   template <class Space>
@@ -478,15 +485,10 @@ class FinalProgram {
   /// Trains `arch` (parse it with arch<Space>() first to refuse a bad one before any work).
   template <class Space>
   void train(const typename Space::Arch& arch) const {
-    options.validate();  // refuse a bad value before any work
-    run_final<Space>(common, options, arch, app);
+    this->options.validate();  // refuse a bad value before any work
+    run_final<Space>(this->common, this->options, arch, this->app);
   }
 
-  int run(int argc, char** argv, const std::function<void()>& body) { return program::run(app, argc, argv, body); }
-
-  CLI::App app;
-  Common common;
-  Options options;
   std::string fixed_arc;
   std::string search_for = "enas";
 };

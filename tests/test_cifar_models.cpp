@@ -14,6 +14,7 @@
 
 #include "enas/enas.hpp"
 #include "cifar_support.hpp"
+#include "short_runs.hpp"
 #include "support.hpp"
 
 #include "catch_torch.hpp"  // last: Catch2's CHECK must win over glog's
@@ -418,46 +419,15 @@ TEST_CASE("a micro cell pair and a macro network train on real CIFAR-10 images",
   const auto out = std::filesystem::temp_directory_path() / ("enas_test_cifar_" + std::to_string(::getpid()));
 
   SECTION("micro search") {
-    using Micro = enas::spaces::MicroEnas;
     auto o = enas::train::ImageOptions::micro_search_defaults();
-    o.batch_size = 32;
     o.out_filters = 4;
     o.num_layers = 3;
-    o.num_epochs = 2;
-    o.max_steps = 10;
-    o.log_every = 5;
-    auto co = Micro::controller_defaults();
-    co.train_steps = 2;
-    co.num_aggregate = 3;
-    enas::io::RunLog log(out / "micro", false);
-    enas::Supernet<Micro> net(o, co, data, at::Device("cpu"), 1);
-    net.search(log);
-    CHECK(net.step() == 10);
-    CHECK(net.controller_updates() == 2);
-    const auto best = net.derive(5);
-    REQUIRE(best.size() == 5);
-    CHECK(best.front().score >= best.back().score);
-    CHECK_NOTHROW(Micro::parse(Micro::format(best.front().arch)));
-    CHECK(best.front().score >= 0.0);
-    CHECK(best.front().score <= 1.0);
+    enas::test::check_short_search<enas::spaces::MicroEnas>(o, data, out / "micro", 1);
   }
   SECTION("macro search") {
-    using Macro = enas::spaces::MacroOf<6>;
     auto o = enas::train::ImageOptions::macro_search_defaults();
-    o.batch_size = 32;
     o.out_filters = 4;
-    o.num_epochs = 2;
-    o.max_steps = 10;
-    o.log_every = 5;
-    auto co = Macro::controller_defaults();
-    co.train_steps = 2;
-    co.num_aggregate = 3;
-    enas::io::RunLog log(out / "macro", false);
-    enas::Supernet<Macro> net(o, co, data, at::Device("cpu"), 2);
-    net.search(log);
-    CHECK(net.controller_updates() == 2);
-    const auto best = net.derive(5);
-    CHECK_NOTHROW(Macro::parse(Macro::format(best.front().arch)));
+    enas::test::check_short_search<enas::spaces::MacroOf<6>>(o, data, out / "macro", 2);
   }
   SECTION("micro final training lowers the loss") {
     using Micro = enas::spaces::MicroEnas;
@@ -474,12 +444,7 @@ TEST_CASE("a micro cell pair and a macro network train on real CIFAR-10 images",
     enas::FinalTraining<Micro> run(
         Micro::parse("0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1"), o, data,
         at::Device("cpu"), 3);
-    double first = 0.0, last = 0.0;
-    for (int s = 0; s < 60; ++s) {
-      const double loss = run.train_step().loss.item<double>();
-      if (s < 10) first += loss / 10;
-      if (s >= 50) last += loss / 10;
-    }
+    const auto [first, last] = enas::test::first_and_last_loss(run);
     INFO("loss " << first << " -> " << last);
     CHECK(last < first);
   }

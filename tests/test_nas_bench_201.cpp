@@ -14,6 +14,7 @@
 
 #include "baselines/nas_bench_201_baseline.hpp"
 #include "cifar_support.hpp"
+#include "short_runs.hpp"
 #include "support.hpp"
 #include "catch_torch.hpp"  // last: Catch2's CHECK must win over glog's
 
@@ -139,24 +140,9 @@ TEST_CASE("a NAS-Bench-201 search and final training run on real CIFAR-10 images
 
   SECTION("search") {
     auto o = enas::nas_bench_201::search_defaults();
-    o.batch_size = 32;
     o.out_filters = 4;
     o.num_layers = 1;
-    o.num_epochs = 2;
-    o.max_steps = 10;
-    o.log_every = 5;
-    auto co = Space::controller_defaults();
-    co.train_steps = 2;
-    co.num_aggregate = 3;
-    enas::io::RunLog log(out / "search", false);
-    enas::Supernet<Space> net(o, co, data, at::Device("cpu"), 1);
-    net.search(log);
-    CHECK(net.step() == 10);
-    CHECK(net.controller_updates() == 2);
-    const auto best = net.derive(5);
-    REQUIRE(best.size() == 5);
-    CHECK(best.front().score >= best.back().score);
-    CHECK(Space::parse(Space::format(best.front().arch)) == best.front().arch);
+    enas::test::check_short_search<Space>(o, data, out / "search", 1);
   }
   SECTION("final training lowers the loss") {
     auto o = enas::nas_bench_201::final_defaults();
@@ -165,12 +151,7 @@ TEST_CASE("a NAS-Bench-201 search and final training run on real CIFAR-10 images
     o.num_layers = 1;
     o.num_epochs = 6;
     enas::FinalTraining<Space> run(Space::parse(kPublished[0]), o, data, at::Device("cpu"), 3);
-    double first = 0.0, last = 0.0;
-    for (int s = 0; s < 60; ++s) {
-      const double loss = run.train_step().loss.item<double>();
-      if (s < 10) first += loss / 10;
-      if (s >= 50) last += loss / 10;
-    }
+    const auto [first, last] = enas::test::first_and_last_loss(run);
     INFO("loss " << first << " -> " << last);
     CHECK(last < first);
   }

@@ -8,6 +8,7 @@
 #include "enas/train/image_task.hpp"
 #include "enas/train/lm_options.hpp"
 #include "enas/train/lm_task.hpp"
+#include "enas/train/loop_options.hpp"
 #include "enas/train/step_result.hpp"
 #include "enas/train/task_for.hpp"
 

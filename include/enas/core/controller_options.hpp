@@ -30,12 +30,7 @@ struct ControllerOptions {
 
   /// The controller flags (the reference's names), every one offered by the search programs.
   static constexpr auto fields() {
-    using option::above;
-    using option::any;
-    using option::at_least;
-    using option::control;
-    using option::field;
-    using option::within;
+    using namespace option;  // field, control, the bounds, kSearchOnly
     using O = ControllerOptions;
     return std::make_tuple(
         field("controller_lr", &O::lr, "Adam learning rate (beta1 0, epsilon 1e-3)", above(0)),

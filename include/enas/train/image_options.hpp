@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "enas/core/option_table.hpp"
+#include "enas/train/loop_options.hpp"
 
 namespace enas::train {
 
@@ -91,18 +92,10 @@ struct ImageOptions {
 
   /// Every flag of the image programs that sets a member here (enas-reference.md §2.3-§2.6).
   static constexpr auto fields() {
-    using option::above_up_to;
-    using option::any;
-    using option::at_least;
-    using option::control;
-    using option::field;
-    using option::kSearchOnly;
-    using option::within;
+    using namespace option;  // field, control, the bounds, kSearchOnly
     using O = ImageOptions;
-    return std::make_tuple(
+    return std::tuple_cat(std::make_tuple(
         field("batch_size", &O::batch_size, "minibatch size (also the controller's reward batch)", at_least(1)),
-        control("num_epochs", &O::num_epochs, "training epochs", at_least(0)),
-        field("eval_every_epochs", &O::eval_every_epochs, "epochs between evaluations", at_least(1)),
         field("child_num_layers", &O::num_layers, "layers (macro) or normal cells (micro)", at_least(1)),
         field("child_out_filters", &O::out_filters, "filters F of the first stage (even)", at_least(2)),
         field("child_keep_prob", &O::keep_prob, "dropout keep before the classifier", above_up_to(0, 1), kReferenceChild),
@@ -117,15 +110,8 @@ struct ImageOptions {
         field("child_lr_T_0", &O::lr_t0, "first cosine period (epochs)", at_least(1)),
         field("child_lr_T_mul", &O::lr_t_mul, "period multiplier", at_least(1)),
         control("eval_batch_size", &O::eval_batch_size, "evaluation batch", at_least(1)),
-        field("channels_last", &O::channels_last, "run the networks in NHWC memory layout (faster with oneDNN/cuDNN)"),
-        control("log_every", &O::log_every, "log every N steps", at_least(1)),
-        control("max_steps", &O::max_steps,
-                "stop after N child steps; 0 = build, print the configuration, exit; -1 = no limit", at_least(-1)),
-        field("controller_training", &O::controller_training, "train the controller", any(), kSearchOnly),
-        field("controller_train_every", &O::controller_train_every, "epochs between controller phases", at_least(1),
-              kSearchOnly),
-        control("derive_samples", &O::derive_samples, "architectures sampled and scored at the end", at_least(1),
-                kSearchOnly));
+        field("channels_last", &O::channels_last, "run the networks in NHWC memory layout (faster with oneDNN/cuDNN)")),
+                          loop_fields<ImageOptions>());
   }
 
   /// Throws ConfigError naming the first flag whose value is out of its bound or breaks a rule.

@@ -115,8 +115,20 @@ class ImageTaskBase {
   optim::Sgd& optimizer() { return sgd_; }
   data::CifarBatches& train_batches() { return train_; }
 
+  std::int64_t num_parameters() const { return nn::count_parameters(*model_module_); }
+
+  /// The model's weights and buffers, the batchers' positions and engines, and the optimizer's
+  /// momentum.
+  void save(io::OutputArchive& a) const {
+    io::write_module(a, "model", *model_module_);
+    save_base(a, params_);
+  }
+  void load(io::InputArchive& a) {
+    io::read_module(a, "model", *model_module_);
+    load_base(a, params_);
+  }
+
  protected:
-  /// The batchers' positions and engines, and the optimizer's momentum.
   void save_base(io::OutputArchive& a, const std::vector<at::Tensor>& params) const {
     auto batcher = [&](const std::string& key, const data::CifarBatches& b) {
       const auto st = b.state();
@@ -152,10 +164,13 @@ class ImageTaskBase {
     return options_.channels_last ? images.contiguous(at::MemoryFormat::ChannelsLast) : images;
   }
 
-  /// Puts a freshly built model on the device in the task's layout.
-  void place(torch::nn::Module& model) const {
+  /// Puts a freshly built model on the device in the task's layout and makes it the one the task
+  /// trains, counts and checkpoints.
+  void adopt(torch::nn::Module& model) {
     model.to(device_);
     if (options_.channels_last) nn::to_channels_last(model);
+    model_module_ = &model;
+    params_ = model.parameters();
   }
 
   /// Accuracy over a split in order, batches of eval_batch_size; `logits(images)` per batch.
@@ -198,6 +213,8 @@ class ImageTaskBase {
   std::optional<data::CifarBatches> test_;
   optim::Sgd sgd_;
   optim::CosineRestarts schedule_;
+  torch::nn::Module* model_module_ = nullptr;  ///< the derived task's model (adopt())
+  std::vector<at::Tensor> params_;
 };
 
 /// The search task of a CIFAR-10 space: the shared model trained on sampled architectures, the
@@ -216,21 +233,10 @@ class ImageSearchTask : public ImageTaskBase {
       : ImageTaskBase(options, data, device, seed),
         model_(ImageModelOptionsFrom<typename Model::Impl::Options>::make(options)) {
     if (!valid_) throw ConfigError("a CIFAR-10 search needs the validation split (the last 5,000 training images)");
-    place(*model_);
-    params_ = model_->parameters();
+    adopt(*model_);
   }
 
   Model& model() { return model_; }
-  std::int64_t num_parameters() const { return nn::count_parameters(*model_); }
-
-  void save(io::OutputArchive& a) const {
-    io::write_module(a, "model", *model_);
-    save_base(a, params_);
-  }
-  void load(io::InputArchive& a) {
-    io::read_module(a, "model", *model_);
-    load_base(a, params_);
-  }
 
   /// One step of the shared weights on the next augmented training batch with `arch`: only the
   /// sampled path is computed, so only its weights get gradients and updates.
@@ -278,7 +284,6 @@ class ImageSearchTask : public ImageTaskBase {
   }
 
   Model model_;
-  std::vector<at::Tensor> params_;
   data::ImageBatch derive_batch_;
 };
 
@@ -295,21 +300,10 @@ class ImageFinalTask : public ImageTaskBase {
       : ImageTaskBase(options, data, device, seed),
         model_(arch, ImageModelOptionsFrom<typename Model::Impl::Options>::make(options)) {
     if (!test_) throw ConfigError("CIFAR-10 final training needs a test set (test_batch.bin or the held-out images)");
-    place(*model_);
-    params_ = model_->parameters();
+    adopt(*model_);
   }
 
   Model& model() { return model_; }
-  std::int64_t num_parameters() const { return nn::count_parameters(*model_); }
-
-  void save(io::OutputArchive& a) const {
-    io::write_module(a, "model", *model_);
-    save_base(a, params_);
-  }
-  void load(io::InputArchive& a) {
-    io::read_module(a, "model", *model_);
-    load_base(a, params_);
-  }
 
   StepResult train_step(std::int64_t step) {
     const auto batch = train_.next_batch();
@@ -335,7 +329,6 @@ class ImageFinalTask : public ImageTaskBase {
   }
 
   Model model_;
-  std::vector<at::Tensor> params_;
 };
 
 }  // namespace enas::train

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "enas/core/option_table.hpp"
+#include "enas/train/loop_options.hpp"
 
 namespace enas::train {
 
@@ -66,17 +67,11 @@ struct LmOptions {
 
   /// Every flag of the PTB programs that sets a member here (enas-reference.md §2.1, §2.2).
   static constexpr auto fields() {
-    using option::above;
-    using option::above_up_to;
-    using option::at_least;
-    using option::control;
-    using option::field;
-    using option::kSearchOnly;
+    using namespace option;  // field, control, the bounds, kSearchOnly
     using O = LmOptions;
-    return std::make_tuple(
+    return std::tuple_cat(std::make_tuple(
         field("batch_size", &O::batch_size, "minibatch size B", at_least(1)),
         field("child_bptt_steps", &O::bptt, "BPTT window T", at_least(1)),
-        control("num_epochs", &O::num_epochs, "training epochs", at_least(0)),
         field("child_lstm_hidden_size", &O::hidden, "hidden (and embedding) size H", at_least(1)),
         field("child_lstm_e_keep", &O::e_keep, "word-embedding dropout keep", above_up_to(0, 1)),
         field("child_lstm_x_keep", &O::x_keep, "input mask keep", above_up_to(0, 1)),
@@ -90,16 +85,8 @@ struct LmOptions {
         field("child_lr_dec_min", &O::lr_dec_min, "learning-rate floor", at_least(0)),
         field("child_l2_reg", &O::l2_reg, "L2 weight on the sum of squared weights", at_least(0)),
         field("child_rnn_slowness_reg", &O::slowness_reg, "weight of the slowness term (final model)", at_least(0)),
-        field("eval_every_epochs", &O::eval_every_epochs, "epochs between evaluations", at_least(1)),
-        control("test_window", &O::test_window, "tokens per window of the batch-1 test pass", at_least(1)),
-        control("log_every", &O::log_every, "log every N steps", at_least(1)),
-        control("max_steps", &O::max_steps,
-                "stop after N child steps; 0 = build, print the configuration, exit; -1 = no limit", at_least(-1)),
-        field("controller_training", &O::controller_training, "train the controller", option::any(), kSearchOnly),
-        field("controller_train_every", &O::controller_train_every, "epochs between controller phases", at_least(1),
-              kSearchOnly),
-        control("derive_samples", &O::derive_samples, "architectures sampled and scored at the end", at_least(1),
-                kSearchOnly));
+        control("test_window", &O::test_window, "tokens per window of the batch-1 test pass", at_least(1))),
+                          loop_fields<LmOptions>());
   }
 
   /// Throws ConfigError naming the first flag whose value is out of its bound.
