@@ -335,6 +335,18 @@ void log_task(Run& run, const Common& common, const at::Device& device, enas::io
                        run.task().batches_per_epoch()));
 }
 
+/// What every run does first: process settings, the output folder and its log, the
+/// configuration printed, the data loaded; then `body(device, dir, log, data)`.
+template <class Data, class Body>
+void start_run(const Common& common, const CLI::App& app, RunKind kind, Body&& body) {
+  const auto device = setup_runtime(common);
+  const auto dir = prepare_output_dir(common);
+  enas::io::RunLog log(dir);
+  print_flags(app, log);
+  const auto data = load_data(common, kind, log, static_cast<const Data*>(nullptr));
+  body(device, dir, log, data);
+}
+
 /// A search of `Space` with `Controller`: configuration, data, params=, the loop with checkpoints,
 /// derive; writes best_arc.txt (and its picture and the plots).
 template <class Space, class Controller, class Options>
@@ -342,21 +354,19 @@ void run_search(const Common& common, const Options& options, const enas::Contro
                 const CLI::App& app) {
   using Net = enas::Supernet<Space, Controller>;
   using Task = typename Net::Task;
-  const auto device = setup_runtime(common);
-  const auto dir = prepare_output_dir(common);
-  enas::io::RunLog log(dir);
-  print_flags(app, log);
-  const auto data = load_data(common, RunKind::kSearch, log, static_cast<const typename Task::Data*>(nullptr));
-  Net net(options, controller_options, data, device, common.seed);
-  log_task(net, common, device, log);
-  if (options.max_steps == 0) return;
-  auto config = run_config(app.get_name(), Space::name, common, enas::io::to_json(options));
-  config["controller"] = enas::io::to_json(controller_options);
-  config["search_for"] = Controller::is_trainable ? "enas" : "random";
-  train_with_checkpoints(net, dir, config, log, [&](const enas::RunHooks& hooks) { return net.search(log, hooks); });
-  log.line(fmt::format("Deriving: {} sampled architectures, each scored by {} on one validation batch",
-                       options.derive_samples, Task::sample_score_name));
-  report_derived<Net>(net.derive(options.derive_samples), Task::sample_score_name, dir, common.plot, log);
+  start_run<typename Task::Data>(common, app, RunKind::kSearch, [&](const at::Device& device, const auto& dir,
+                                                                    enas::io::RunLog& log, const auto& data) {
+    Net net(options, controller_options, data, device, common.seed);
+    log_task(net, common, device, log);
+    if (options.max_steps == 0) return;
+    auto config = run_config(app.get_name(), Space::name, common, enas::io::to_json(options));
+    config["controller"] = enas::io::to_json(controller_options);
+    config["search_for"] = Controller::is_trainable ? "enas" : "random";
+    train_with_checkpoints(net, dir, config, log, [&](const enas::RunHooks& hooks) { return net.search(log, hooks); });
+    log.line(fmt::format("Deriving: {} sampled architectures, each scored by {} on one validation batch",
+                         options.derive_samples, Task::sample_score_name));
+    report_derived<Net>(net.derive(options.derive_samples), Task::sample_score_name, dir, common.plot, log);
+  });
 }
 
 /// Final training of one architecture of `Space`: configuration, data, params=, the loop with
@@ -364,20 +374,17 @@ void run_search(const Common& common, const Options& options, const enas::Contro
 template <class Space, class Options>
 void run_final(const Common& common, const Options& options, const typename Space::Arch& arch, const CLI::App& app) {
   using Run = enas::FinalTraining<Space>;
-  using Task = typename Run::Task;
-  const auto device = setup_runtime(common);
-  const auto dir = prepare_output_dir(common);
-  enas::io::RunLog log(dir);
-  print_flags(app, log);
-  const auto data = load_data(common, RunKind::kFinal, log, static_cast<const typename Task::Data*>(nullptr));
-  Run run(arch, options, data, device, common.seed);
-  log.line(fmt::format("arc={}", Space::format(arch)));
-  log_task(run, common, device, log);
-  if (options.max_steps == 0) return;
-  auto config = run_config(app.get_name(), Space::name, common, enas::io::to_json(options));
-  config["arc"] = Space::format(arch);
-  train_with_checkpoints(run, dir, config, log, [&](const enas::RunHooks& hooks) { return run.run(log, hooks); });
-  if (common.plot) plot_curves(dir, log);
+  start_run<typename Run::Task::Data>(common, app, RunKind::kFinal, [&](const at::Device& device, const auto& dir,
+                                                                        enas::io::RunLog& log, const auto& data) {
+    Run run(arch, options, data, device, common.seed);
+    log.line(fmt::format("arc={}", Space::format(arch)));
+    log_task(run, common, device, log);
+    if (options.max_steps == 0) return;
+    auto config = run_config(app.get_name(), Space::name, common, enas::io::to_json(options));
+    config["arc"] = Space::format(arch);
+    train_with_checkpoints(run, dir, config, log, [&](const enas::RunHooks& hooks) { return run.run(log, hooks); });
+    if (common.plot) plot_curves(dir, log);
+  });
 }
 
 /// Parses flags and runs `body`, turning every error into one line on stderr and exit code 1
