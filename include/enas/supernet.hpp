@@ -47,10 +47,7 @@ struct ScoredArch {
 template <class Space, class Controller = controllers::Lstm<Space>>
 class Supernet {
   ENAS_ASSERT_SEARCH_SPACE("enas::Supernet", Space);
-  static_assert(is_controller_for_v<Controller, Space>,
-                "enas::Supernet: template parameter Controller must model enas::Controller for this Space: "
-                "`using space_type = Space`, `static constexpr bool is_trainable`, `sample(k, with_grad)` and "
-                "`update(batch, rewards)` (e.g. enas::controllers::Lstm<Space>)");
+  ENAS_ASSERT_CONTROLLER("enas::Supernet", Controller, Space);
 
  public:
   using space_type = Space;

@@ -98,6 +98,21 @@ concept FinalTask = is_final_task_v<T>;
                 Class ": template parameter Space must model enas::SearchSpace: missing `static "           \
                       "enas::ControllerOptions controller_defaults()`")
 
+/// The static_asserts Supernet starts with for its Controller parameter: the first missing member
+/// of enas::ControllerFor<Space>, by name.
+#define ENAS_CONTROLLER_REQUIREMENT(Class, ok, what)                                                         \
+  static_assert(ok, Class ": template parameter Controller must model enas::Controller for this Space: missing " \
+                    what " (e.g. enas::controllers::Lstm<Space>)")
+#define ENAS_ASSERT_CONTROLLER(Class, C, S)                                                                    \
+  ENAS_CONTROLLER_REQUIREMENT(Class, (::enas::has_controller_space_v<C, S>), "`using space_type = Space`");     \
+  ENAS_CONTROLLER_REQUIREMENT(Class, ::enas::has_trainable_flag_v<C>, "`static constexpr bool is_trainable`");  \
+  ENAS_CONTROLLER_REQUIREMENT(Class, ::enas::has_sample_v<C>, "`sample(std::int64_t k, bool with_grad)`");      \
+  ENAS_CONTROLLER_REQUIREMENT(Class, ::enas::has_update_v<C>,                                                   \
+                              "`update(const Batch& sampled, const std::vector<double>& rewards)`");           \
+  ENAS_CONTROLLER_REQUIREMENT(Class, ::enas::has_controller_options_v<C>, "`const ControllerOptions& options()`"); \
+  ENAS_CONTROLLER_REQUIREMENT(Class, ::enas::has_controller_constructor_v<C>,                                    \
+                              "a constructor `Controller(ControllerOptions, std::uint64_t seed)`")
+
 /// The static_asserts Supernet and FinalTraining start with: the task bound to the space
 /// (train::TaskFor) must model SearchTask / FinalTask; the message names the first missing member.
 #define ENAS_TASK_REQUIREMENT(Class, Kind, T, trait, what)                                                  \

@@ -78,6 +78,16 @@ template <class T>
 using SpaceOf = typename T::space_type;
 template <class T>
 using TrainableOf = decltype(static_cast<bool>(T::is_trainable));
+// Controller members, checked without naming torch types: sample(k, with_grad) returns a batch
+// that update(batch, rewards) takes; options() returns the ControllerOptions it was built with.
+template <class C>
+using SampleOf = decltype(std::declval<C&>().sample(std::int64_t{}, bool{}));
+template <class C>
+using UpdateOf = decltype(std::declval<C&>().update(std::declval<const SampleOf<C>&>(),
+                                                     std::declval<const std::vector<double>&>()));
+template <class C>
+using OptionsOf =
+    std::enable_if_t<std::is_convertible_v<decltype(std::declval<const C&>().options()), const ControllerOptions&>>;
 
 }  // namespace detail
 
@@ -147,15 +157,34 @@ inline constexpr bool is_search_space_v =
     has_controller_layout_v<S> && has_arch_codec_v<S> && has_token_descriptions_v<S> &&
     has_controller_defaults_v<S>;
 
-/// True when C models enas::Controller for the space S.
+/// @name Controller requirements (core/concepts.hpp, ControllerFor), one trait each
+/// @{
 template <class C, class S>
-inline constexpr bool is_controller_for_v = [] {
-  if constexpr (detail::Detect<C, detail::SpaceOf>::value && detail::Detect<C, detail::TrainableOf>::value) {
+inline constexpr bool has_controller_space_v = [] {
+  if constexpr (detail::Detect<C, detail::SpaceOf>::value) {
     return std::is_same_v<typename C::space_type, S>;
   } else {
     return false;
   }
 }();
+template <class C>
+inline constexpr bool has_trainable_flag_v = detail::Detect<C, detail::TrainableOf>::value;
+template <class C>
+inline constexpr bool has_sample_v = detail::Detect<C, detail::SampleOf>::value;
+template <class C>
+inline constexpr bool has_update_v = detail::Detect<C, detail::UpdateOf>::value;
+template <class C>
+inline constexpr bool has_controller_options_v = detail::Detect<C, detail::OptionsOf>::value;
+/// Supernet builds its controller as `C(ControllerOptions, std::uint64_t seed)`.
+template <class C>
+inline constexpr bool has_controller_constructor_v = std::is_constructible_v<C, ControllerOptions, std::uint64_t>;
+/// @}
+
+/// True when C models enas::Controller for the space S.
+template <class C, class S>
+inline constexpr bool is_controller_for_v = has_controller_space_v<C, S> && has_trainable_flag_v<C> &&
+                                            has_sample_v<C> && has_update_v<C> && has_controller_options_v<C> &&
+                                            has_controller_constructor_v<C>;
 
 }  // namespace enas
 
