@@ -65,6 +65,40 @@ double final_step(const BenchOptions& o, const at::Device& device) {
   return median_ms(step, o.steps, o.warmup);
 }
 
+// One step of the PTB shared model (ref_ptb.py search_step) on a freshly drawn cell: each node's
+// activation of the four and its predecessor uniform, as ref_ptb.py's sample_arc draws them; the
+// search script's dropouts, backward through the sampled weights only, clip at 10, SGD at lr 0.25;
+// random tokens.
+double search_step(const BenchOptions& o, const at::Device& device) {
+  using Space = enas::spaces::PtbEnas;
+  enas::nn::PtbModelOptions m;
+  m.vocab = o.vocab;
+  m.hidden = o.hidden;
+  enas::nn::PtbSharedModel<Space> model(m);
+  model->to(device);
+  enas::optim::Sgd sgd({0.0, 10.0, 0.0, false});
+  const auto tokens = at::TensorOptions().dtype(at::kLong).device(device);
+  const auto x = at::randint(o.vocab, {o.bptt, o.batch}, tokens);
+  const auto y = at::randint(o.vocab, {o.bptt, o.batch}, tokens);
+  auto state = at::zeros({o.batch, o.hidden}, at::TensorOptions().device(device));
+  std::mt19937_64 rng(1);
+  auto draw = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+  auto step = [&] {
+    std::vector<int> arc{draw(Space::num_activations)};
+    for (int i = 1; i < Space::num_nodes; ++i) {
+      arc.push_back(draw(i));
+      arc.push_back(draw(Space::num_activations));
+    }
+    const auto cell = Space::decode(arc);
+    auto r = model->forward(x, y, state, cell);
+    state = r.state;
+    r.loss.backward();
+    sgd.step(model->parameters_of(cell), 0.25);
+    if (device.is_cuda()) torch::cuda::synchronize();
+  };
+  return median_ms(step, o.steps, o.warmup);
+}
+
 // The PTB controller (LSTM 100, tanh and ReLU as in ref_ptb.py) drawing one architecture.
 double ctrl_sample(const BenchOptions& o) {
   using Space = enas::spaces::PtbTanhRelu;
@@ -185,9 +219,9 @@ int main(int argc, char** argv) {
   BenchOptions o;
   CLI::App app{"enas_bench: time the ENAS workloads of ../shared/bench/ref_ptb.py through the library", "enas_bench"};
   app.add_option("workload", o.workload,
-                 "final_step | ctrl_sample | ctrl_train (PTB) | micro_search_step | macro_search_step | micro_final_step (CIFAR-10)")
+                 "final_step | search_step | ctrl_sample | ctrl_train (PTB) | micro_search_step | macro_search_step | micro_final_step (CIFAR-10)")
       ->required()
-      ->check(CLI::IsMember({"final_step", "ctrl_sample", "ctrl_train", "micro_search_step", "macro_search_step",
+      ->check(CLI::IsMember({"final_step", "search_step", "ctrl_sample", "ctrl_train", "micro_search_step", "macro_search_step",
                              "micro_final_step"}));
   app.add_option("--layers", o.layers, "CIFAR: child_num_layers (default: 6 micro, 12 macro)");
   app.add_option("--filters", o.filters, "CIFAR: child_out_filters (default: 20 micro, 36 macro)");
@@ -210,6 +244,7 @@ int main(int argc, char** argv) {
     const auto device = enas::parse_device(o.device);
     double ms = 0.0;
     if (o.workload == "final_step") ms = final_step(o, device);
+    if (o.workload == "search_step") ms = search_step(o, device);
     if (o.workload == "ctrl_sample") ms = ctrl_sample(o);
     if (o.workload == "ctrl_train") ms = ctrl_train(o);
     if (o.workload == "micro_search_step") ms = micro_search_step(o, device);

@@ -2,7 +2,7 @@
 # Runs enas_bench beside the PyTorch references of ../shared/bench (Debian's python3-torch: the same
 # LibTorch), alternating the two programs for a few rounds at the same sizes and threads.
 #   usage: scripts/bench.sh [ptb|cifar|all]   (default: all)
-#   ptb  : final_step, ctrl_sample, ctrl_train at H 256, batch 64, BPTT 35 against ref_ptb.py,
+#   ptb  : final_step, search_step, ctrl_sample, ctrl_train at H 256, batch 64, BPTT 35 against ref_ptb.py,
 #          then final_step's arithmetic floor (floor_ptb.py)
 #   cifar: micro_final_step (6 + 2 cells, F 20, batch 32) against ref_cifar.py, then the two
 #          search workloads, which have no reference
@@ -29,7 +29,7 @@ side_by_side() {
 
 if [ "$which" != cifar ]; then
   ptb=(--hidden 256 --batch 64 --bptt 35 --threads "$threads")
-  for workload in final_step ctrl_sample ctrl_train; do side_by_side ref_ptb.py "$workload" "${ptb[@]}"; done
+  for workload in final_step search_step ctrl_sample ctrl_train; do side_by_side ref_ptb.py "$workload" "${ptb[@]}"; done
   echo "floor   $("$python" "$shared/bench/floor_ptb.py" "${ptb[@]}")"
 fi
 if [ "$which" != ptb ]; then
