@@ -2,6 +2,7 @@
 // printing '<workload> ms_per_step=<median>' like the reference script.
 #include <enas/enas.hpp>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/cuda.h>
 
 #include <CLI/CLI.hpp>
@@ -21,20 +22,49 @@ struct BenchOptions {
   int steps = 10, warmup = 2, threads = enas::hardware_threads(), aggregate = 10;
   std::string device = "cpu";
   bool tune_allocator = true;
+  bool cuda_graphs = true;
 };
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 == 1 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+/// Median milliseconds per step, and on a GPU the host's share: how long the host took to issue
+/// the step's work before it waited for the device. When the two are close, the step is bound by
+/// kernel launches (the GPU idles between small kernels), not by the GPU's arithmetic.
+struct Timing {
+  double ms = 0.0;
+  double host_ms = 0.0;
+};
+Timing last_timing;
+
 template <class Step>
-double median_ms(Step&& step, int steps, int warmup) {
-  for (int i = 0; i < warmup; ++i) step();
-  std::vector<double> ms;
+double median_ms(Step&& step, int steps, int warmup, const at::Device& device = at::kCPU) {
+  for (int i = 0; i < warmup; ++i) {
+    step();
+    enas::cuda::synchronize(device);
+  }
+  std::vector<double> ms, host;
   for (int i = 0; i < steps; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     step();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    const auto t1 = std::chrono::steady_clock::now();
+    enas::cuda::synchronize(device);
+    const auto t2 = std::chrono::steady_clock::now();
+    host.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    ms.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
   }
-  std::sort(ms.begin(), ms.end());
-  return ms.size() % 2 == 1 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+  last_timing = {median(ms), median(host)};
+  return last_timing.ms;
 }
+
+/// Uniform draws from LibTorch's CPU generator seeded 1, as the references' torch.randint(0, n,
+/// (1,), generator=gen): both programs step through the same sequence of architectures.
+struct ReferenceDraws {
+  at::Generator gen = at::detail::createCPUGenerator(1);
+  int operator()(int n) { return static_cast<int>(at::randint(0, n, {1}, gen).item<std::int64_t>()); }
+};
 
 // One training step of the fixed seed cell (ref_ptb.py final_step): forward with the final
 // script's dropouts, backward, clip at 0.25, SGD at lr 20; random tokens.
@@ -55,14 +85,18 @@ double final_step(const BenchOptions& o, const at::Device& device) {
   const auto x = at::randint(o.vocab, {o.bptt, o.batch}, tokens);
   const auto y = at::randint(o.vocab, {o.bptt, o.batch}, tokens);
   auto state = at::zeros({o.batch, o.hidden}, at::TensorOptions().device(device));
+  // As LmFinalTask trains: on CUDA the step is captured once and replayed (--cuda_graphs).
+  const auto lr = at::full({}, 20.0, at::TensorOptions().device(device));
+  enas::cuda::GraphedStep graph(o.cuda_graphs, 3, [](const std::string& m) { fmt::print(stderr, "enas_bench: {}\n", m); });
   auto step = [&] {
-    auto r = model->forward(x, y, state);
-    state = r.state;
-    r.loss.backward();
-    sgd.step(params, 20.0);
-    if (device.is_cuda()) torch::cuda::synchronize();
+    graph.run(device, [&] {
+      auto r = model->forward(x, y, state);
+      state.copy_(r.state);
+      r.loss.backward();
+      sgd.step(params, lr);
+    });
   };
-  return median_ms(step, o.steps, o.warmup);
+  return median_ms(step, o.steps, o.warmup, device);
 }
 
 // One step of the PTB shared model (ref_ptb.py search_step) on a freshly drawn cell: each node's
@@ -81,8 +115,7 @@ double search_step(const BenchOptions& o, const at::Device& device) {
   const auto x = at::randint(o.vocab, {o.bptt, o.batch}, tokens);
   const auto y = at::randint(o.vocab, {o.bptt, o.batch}, tokens);
   auto state = at::zeros({o.batch, o.hidden}, at::TensorOptions().device(device));
-  std::mt19937_64 rng(1);
-  auto draw = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+  ReferenceDraws draw;
   auto step = [&] {
     std::vector<int> arc{draw(Space::num_activations)};
     for (int i = 1; i < Space::num_nodes; ++i) {
@@ -94,9 +127,8 @@ double search_step(const BenchOptions& o, const at::Device& device) {
     state = r.state;
     r.loss.backward();
     sgd.step(model->parameters_of(cell), 0.25);
-    if (device.is_cuda()) torch::cuda::synchronize();
   };
-  return median_ms(step, o.steps, o.warmup);
+  return median_ms(step, o.steps, o.warmup, device);
 }
 
 // The PTB controller (LSTM 100, tanh and ReLU as in ref_ptb.py) drawing one architecture.
@@ -144,12 +176,12 @@ double image_step_ms(const BenchOptions& o, const at::Device& device, ImageBench
     if (f.aux_logits.defined()) loss = loss + 0.4 * at::cross_entropy_loss(f.aux_logits, b.labels);
     loss.backward();
     b.sgd.step(params, 0.05);
-    if (device.is_cuda()) torch::cuda::synchronize();
   };
-  return median_ms(step, o.steps, o.warmup);
+  return median_ms(step, o.steps, o.warmup, device);
 }
 
-// One step of the micro shared model (search settings: aux head on) on a freshly sampled cell pair.
+// One step of the micro shared model (ref_cifar.py micro_search_step: aux head on, clip at 5) on a
+// fresh random cell pair, the same sequence of pairs as the reference draws.
 double micro_search_step(const BenchOptions& o, const at::Device& device) {
   using Space = enas::spaces::MicroEnas;
   enas::nn::MicroModelOptions m;
@@ -158,12 +190,24 @@ double micro_search_step(const BenchOptions& o, const at::Device& device) {
   enas::nn::MicroSharedModel<Space> model(m);
   model->to(device);
   enas::nn::to_channels_last(*model);
-  enas::controllers::Lstm<Space> controller(Space::controller_defaults(), 0);
   auto b = image_bench(o, device, 1e-4, 5.0);
   const auto params = model->parameters();
-  return image_step_ms(o, device, b, params, [&](const at::Tensor& x) {
-    return model->forward(x, Space::decode(controller.sample(1).arc(0)));
-  });
+  // The cell pairs of ref_cifar.py's random_cell: per node and slot an input in [0, node + 2)
+  // and an op of the five, normal cell then reduction cell, from the same seeded generator.
+  ReferenceDraws draw;
+  auto random_pair = [&] {
+    std::vector<int> tokens;
+    for (int cell = 0; cell < 2; ++cell) {
+      for (int node = 0; node < Space::num_nodes; ++node) {
+        for (int slot = 0; slot < 2; ++slot) {
+          tokens.push_back(draw(node + 2));
+          tokens.push_back(draw(Space::num_ops));
+        }
+      }
+    }
+    return Space::decode(tokens);
+  };
+  return image_step_ms(o, device, b, params, [&](const at::Tensor& x) { return model->forward(x, random_pair()); });
 }
 
 // One step of the macro shared model on a freshly sampled architecture.
@@ -233,9 +277,10 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "untimed warm-up steps")->capture_default_str();
   app.add_option("--threads", o.threads, "intra-op threads")->capture_default_str();
   app.add_option("--aggregate", o.aggregate, "samples per controller update (ctrl_train)")->capture_default_str();
-  app.add_option("--device", o.device, "cpu or cuda (final_step; the controller always runs on the CPU)")
+  app.add_option("--device", o.device, "cpu or cuda (the controller always runs on the CPU); on CUDA each line adds host_ms, the host's time to issue a step")
       ->capture_default_str();
   app.add_flag("!--no_tune_allocator", o.tune_allocator, "keep glibc's default malloc thresholds");
+  app.add_flag("!--no_cuda_graphs", o.cuda_graphs, "final_step on CUDA: run every step eagerly instead of replaying a CUDA graph");
   CLI11_PARSE(app, argc, argv);
   try {
     if (o.tune_allocator) enas::tune_host_allocator();
@@ -250,11 +295,10 @@ int main(int argc, char** argv) {
     if (o.workload == "micro_search_step") ms = micro_search_step(o, device);
     if (o.workload == "macro_search_step") ms = macro_search_step(o, device);
     if (o.workload == "micro_final_step") ms = micro_final_step(o, device);
-    if (is_image_workload(o.workload)) {
-      fmt::print("{} ms_per_step={:.3f} images_per_s={:.1f}\n", o.workload, ms, static_cast<double>(o.batch) / ms * 1e3);
-    } else {
-      fmt::print("{} ms_per_step={:.3f}\n", o.workload, ms);
-    }
+    std::string line = fmt::format("{} ms_per_step={:.3f}", o.workload, ms);
+    if (is_image_workload(o.workload)) line += fmt::format(" images_per_s={:.1f}", static_cast<double>(o.batch) / ms * 1e3);
+    if (device.is_cuda()) line += fmt::format(" host_ms={:.3f}", last_timing.host_ms);
+    fmt::print("{}\n", line);
   } catch (const std::exception& e) {
     fmt::print(stderr, "enas_bench: {}\n", e.what());
     return 1;

@@ -439,7 +439,8 @@ template <class Options>
 struct SearchProgram : Program<Options> {
   SearchProgram(const std::string& name, const std::string& about, Options defaults,
                 enas::ControllerOptions controller_defaults, std::string_view space_name, unsigned skip_tags = 0)
-      : Program<Options>(name, about, std::move(defaults), skip_tags), controller(controller_defaults) {
+      : Program<Options>(name, about, std::move(defaults), skip_tags | enas::option::kFinalOnly),
+        controller(controller_defaults) {
     add_flags(this->app, controller);
     const std::string space(space_name);
     this->app

@@ -4,8 +4,9 @@
 #   usage: scripts/bench.sh [ptb|cifar|all]   (default: all)
 #   ptb  : final_step, search_step, ctrl_sample, ctrl_train at H 256, batch 64, BPTT 35 against ref_ptb.py,
 #          then final_step's arithmetic floor (floor_ptb.py)
-#   cifar: micro_final_step (6 + 2 cells, F 20, batch 32) against ref_cifar.py, then the two
-#          search workloads, which have no reference
+#   cifar: micro_final_step and micro_search_step (6 + 2 cells, F 20, batch 32) against
+#          ref_cifar.py (the search step over the same seeded sequence of random cell pairs), then
+#          macro_search_step, which has no reference
 #   ENAS_BENCH_ROUNDS (default 3), ENAS_BENCH_THREADS (default 2), ENAS_SHARED (default ../shared)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,9 +34,9 @@ if [ "$which" != cifar ]; then
   echo "floor   $("$python" "$shared/bench/floor_ptb.py" "${ptb[@]}")"
 fi
 if [ "$which" != ptb ]; then
-  side_by_side ref_cifar.py micro_final_step --layers 6 --filters 20 --batch 32 --threads "$threads"
+  micro=(--layers 6 --filters 20 --batch 32 --steps 10 --threads "$threads")
+  for workload in micro_final_step micro_search_step; do side_by_side ref_cifar.py "$workload" "${micro[@]}"; done
   for round in $(seq "$rounds"); do
-    echo "round=$round enas    $("$bench" micro_search_step --layers 6 --filters 20 --batch 32 --threads "$threads")"
     echo "round=$round enas    $("$bench" macro_search_step --layers 12 --filters 36 --batch 32 --threads "$threads")"
   done
 fi

@@ -5,7 +5,9 @@
 #   usage: scripts/gen_program_docs.sh [build-dir] [output-file]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-${ENAS_BUILD_DIR:-build}}/examples
+build=${1:-${ENAS_BUILD_DIR:-build}}
+bin=$build/examples
+cli11=$(cat "$build/cli11_version.txt" 2>/dev/null || echo unknown)
 out=${2:-docs/programs.md}
 normalize() {
   sed -E -e 's/(--threads INT:POSITIVE)=[0-9]+/\1=<number of cores>/' \
@@ -18,6 +20,8 @@ normalize() {
   echo "Flag names and defaults follow the reference's scripts (enas-reference.md §2); every program"
   echo "also prints its whole configuration and a \`params=<N>\` line when it starts. \`--max_steps 0\`"
   echo "builds the model, prints the configuration and exits."
+  echo
+  echo "Formatted by CLI11 $cli11."
   for program in ptb_search ptb_final cifar10_macro_search cifar10_macro_final cifar10_micro_search \
                  cifar10_micro_final nas_bench_201_search nas_bench_201_final enas_bench enas_draw enas_plot; do
     [ -x "$bin/$program" ] || continue

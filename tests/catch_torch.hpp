@@ -10,6 +10,6 @@
 #undef CHECK
 #endif
 
-#include <catch2/catch.hpp>
+#include "catch2_compat.hpp"
 
 #endif  // ENAS_TESTS_CATCH_TORCH_HPP

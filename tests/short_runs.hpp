@@ -10,6 +10,7 @@
 
 #include "enas/final_training.hpp"
 #include "enas/supernet.hpp"
+#include "support.hpp"
 
 #include "catch_torch.hpp"  // last: Catch2's CHECK must win over glog's
 
@@ -28,7 +29,7 @@ void check_short_search(train::ImageOptions o, const data::Cifar10Data& data, co
   co.train_steps = 2;
   co.num_aggregate = 3;
   io::RunLog log(dir, false);
-  Supernet<Space> net(o, co, data, at::Device("cpu"), seed);
+  Supernet<Space> net(o, co, data, at::Device(enas::test::device_name()), seed);
   net.search(log);
   CHECK(net.step() == 10);
   CHECK(net.controller_updates() == 2);

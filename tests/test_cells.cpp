@@ -212,7 +212,7 @@ TEST_CASE("a malformed cell plan is refused with the node named", "[cells]") {
   const auto s = at::zeros({1, 2});
   const std::vector<at::Tensor> w{at::zeros({2, 4}), at::zeros({2, 4})};
   CHECK_THROWS_WITH(enas::nn::cell_window(x, s, at::zeros({2, 4}), w, cfg),
-                    Catch::Matchers::Contains("node 2 has predecessor 2"));
+                    enas::test::Contains("node 2 has predecessor 2"));
 }
 
 TEST_CASE("the fused tied softmax matches cross-entropy over tied logits", "[cells][gradient]") {

@@ -279,12 +279,12 @@ TEST_CASE("a checkpoint of another configuration is refused with the difference 
   other.lr = 1.0;
   const nlohmann::json now{{"space", "ptb"}, {"options", enas::io::to_json(other)}};
   CHECK_THROWS_WITH(enas::Checkpointing<Run>(run, dir, now, log).resume(),
-                    Catch::Matchers::Contains("another configuration") &&
-                        Catch::Matchers::Contains(fmt::format("child_lr = {} in the checkpoint, 1.0 now",
+                    enas::test::Contains("another configuration") &&
+                        enas::test::Contains(fmt::format("child_lr = {} in the checkpoint, 1.0 now",
                                                               nlohmann::json(o.lr).dump())) &&
-                        !Catch::Matchers::Contains("options = ") && Catch::Matchers::Contains("--reset_output_dir"));
+                        !enas::test::Contains("options = ") && enas::test::Contains("--reset_output_dir"));
   const nlohmann::json space{{"space", "micro"}, {"options", enas::io::to_json(o)}};
   CHECK_THROWS_WITH(enas::Checkpointing<Run>(run, dir, space, log).resume(),
-                    Catch::Matchers::Contains("space = \"ptb\" in the checkpoint, \"micro\" now"));
+                    enas::test::Contains("space = \"ptb\" in the checkpoint, \"micro\" now"));
   fs::remove_all(dir);
 }

@@ -165,7 +165,7 @@ TEST_CASE("the CIFAR-10 reader keeps the record layout: label, then red, green, 
 }
 
 TEST_CASE("missing, empty, truncated and mislabelled CIFAR-10 files are clear errors", "[cifar]") {
-  using Catch::Matchers::Contains;
+  using enas::test::Contains;
   const auto dir = temp_dir("cifar_bad");
   const auto ones = [](int, int, int, int) { return std::uint8_t{1}; };
 
@@ -241,8 +241,8 @@ TEST_CASE("load_cifar10 holds out the last 5,000 training images in file order",
     CHECK(search.test_is_held_out);
     CHECK(search.test.size() == 5000);
     CHECK(same_image(search.test, 0, search.valid, 0));
-    CHECK_THAT(search.note, Catch::Matchers::Contains("test_batch.bin is not in") &&
-                                Catch::Matchers::Contains("validation split"));
+    CHECK_THAT(search.note, enas::test::Contains("test_batch.bin is not in") &&
+                                enas::test::Contains("validation split"));
 
     const auto final_run = enas::data::load_cifar10(dir, Cifar10Split::kTrainOnAll);
     CHECK(final_run.train.size() == 5);
@@ -250,7 +250,7 @@ TEST_CASE("load_cifar10 holds out the last 5,000 training images in file order",
     CHECK(final_run.test_is_held_out);
     CHECK(final_run.test.size() == 5000);
     CHECK(final_run.test.labels(0) == 5);
-    CHECK_THAT(final_run.note, Catch::Matchers::Contains("the first 5 training images"));
+    CHECK_THAT(final_run.note, enas::test::Contains("the first 5 training images"));
   }
   fs::remove_all(dir);
 }
@@ -535,7 +535,7 @@ TEST_CASE("validation minibatches are uniform draws without augmentation, and ev
   enas::data::CifarBatchOptions zero_batch;
   zero_batch.batch_size = 0;
   CHECK_THROWS_WITH(CifarBatches(split, stats, at::Device("cpu"), zero_batch),
-                    Catch::Matchers::Contains("batch_size must be at least 1, got 0"));
+                    enas::test::Contains("batch_size must be at least 1, got 0"));
 }
 
 TEST_CASE("locate_cifar10 finds the real training files", "[cifar]") {

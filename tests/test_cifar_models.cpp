@@ -14,6 +14,7 @@
 
 #include "enas/enas.hpp"
 #include "cifar_support.hpp"
+#include "host_reads.hpp"
 #include "short_runs.hpp"
 #include "support.hpp"
 
@@ -443,10 +444,73 @@ TEST_CASE("a micro cell pair and a macro network train on real CIFAR-10 images",
     o.cutout_size = 0;
     enas::FinalTraining<Micro> run(
         Micro::parse("0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1"), o, data,
-        at::Device("cpu"), 3);
+        at::Device(enas::test::device_name()), 3);
     const auto [first, last] = enas::test::first_and_last_loss(run);
     INFO("loss " << first << " -> " << last);
     CHECK(last < first);
   }
   std::filesystem::remove_all(out);
+}
+
+TEST_CASE("bf16 mixed precision trains a micro network as float does and its search steps read nothing back",
+          "[cifar][micro][mixed_precision][host_reads]") {
+  auto real = enas::test::small_real_cifar10();
+  if (!real) {
+    WARN("skipped: CIFAR-10 not found (data/cifar-10-batches-bin, $ENAS_DATA_DIR or ../shared/data)");
+    return;
+  }
+  using Micro = enas::spaces::MicroEnas;
+  const at::Device device(enas::test::device_name());
+  const auto arc = Micro::parse("0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1");
+  auto o = enas::train::ImageOptions::micro_final_defaults();
+  o.batch_size = 32;
+  o.out_filters = 8;
+  o.num_layers = 3;
+  o.num_epochs = 6;
+  o.drop_path_keep_prob = 1.0;
+  o.cutout_size = 0;
+
+  SECTION("the loss falls under bf16 autocast as it does in float") {
+    // Small, because bf16 products are slow on CPUs without bf16 units: 24 steps on the same 16
+    // images (one batch an epoch), whose loss falls clearly within so few steps.
+    const auto sixteen = enas::test::small_real_cifar10(16, 64);
+    o.batch_size = 16;
+    o.out_filters = 4;
+    auto losses = [&](bool mixed) {
+      o.mixed_precision = mixed;
+      at::manual_seed(3);
+      enas::FinalTraining<Micro> run(arc, o, *sixteen, device, 3);
+      return enas::test::first_and_last_loss(run, 24, 6);
+    };
+    const auto [first32, last32] = losses(false);
+    const auto [first16, last16] = losses(true);
+    INFO("float " << first32 << " -> " << last32 << ", bf16 " << first16 << " -> " << last16);
+    CHECK(last32 < first32);
+    CHECK(last16 < first16);
+    CHECK(first16 == Approx(first32).epsilon(0.05));  // the same start, to bf16's precision
+    CHECK(first16 - last16 > 0.5 * (first32 - last32));
+  }
+  SECTION("autocast runs the network in bf16 and the loss in float") {
+    o.mixed_precision = true;
+    enas::train::TaskFor<Micro>::Final task(arc, o, *real, device, 4);
+    at::Tensor logits;
+    {
+      const enas::AutocastScope scope(device, true);
+      const auto images = at::randn({2, 3, 32, 32}, at::TensorOptions().device(device));
+      logits = task.model()->forward(images.contiguous(at::MemoryFormat::ChannelsLast), 1.0).logits;
+    }
+    CHECK(logits.scalar_type() == at::kBFloat16);
+    CHECK(task.train_step(0).loss.scalar_type() == at::kFloat);
+    for (const auto& p : task.model()->parameters()) CHECK(p.scalar_type() == at::kFloat);
+  }
+  SECTION("micro search steps between log lines make no host read") {
+    auto so = enas::train::ImageOptions::micro_search_defaults();
+    so.batch_size = 32;
+    so.out_filters = 4;
+    so.num_layers = 3;
+    enas::Supernet<Micro> net(so, Micro::controller_defaults(), *real, device, 5);
+    enas::test::HostReads reads;
+    for (int s = 0; s < 6; ++s) net.train_step();
+    CHECK(reads.reads() == 0);
+  }
 }

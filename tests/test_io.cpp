@@ -1,7 +1,7 @@
 // Pictures, plots, progress lines and option tables (torch-free): DOT text of the three space
 // families, rendering with Graphviz, metrics.jsonl parsing, the gnuplot data and script, progress
 // formatting, the options' flags, bounds and recorded configuration.
-#include <catch2/catch.hpp>
+#include "catch2_compat.hpp"
 
 #include <unistd.h>
 
@@ -31,7 +31,7 @@
 #include "enas/train/lm_options.hpp"
 
 namespace fs = std::filesystem;
-using Catch::Matchers::Contains;
+using enas::test::Contains;
 
 namespace {
 
@@ -557,13 +557,13 @@ std::string refusal(const std::function<void()>& validate) {
 
 TEST_CASE("option tables: the reference's flag names, each once, and the recorded configuration as before", "[io][options]") {
   // enas-reference.md §2.1/§2.2: the PTB flags a reference script passes that set an LmOptions
-  // member, plus the library's run-control flags test_window, max_steps and derive_samples.
+  // member, plus the library's run-control flags test_window, max_steps, derive_samples and cuda_graphs.
   const std::set<std::string> lm{"batch_size", "child_bptt_steps", "num_epochs", "child_lstm_hidden_size",
                                  "child_lstm_e_keep", "child_lstm_x_keep", "child_lstm_h_keep", "child_lstm_o_keep",
                                  "child_grad_bound", "child_lr", "child_lr_dec_start", "child_lr_dec_every",
                                  "child_lr_dec_rate", "child_lr_dec_min", "child_l2_reg", "child_rnn_slowness_reg",
                                  "eval_every_epochs", "log_every", "controller_training", "controller_train_every",
-                                 "test_window", "max_steps", "derive_samples"};
+                                 "test_window", "max_steps", "derive_samples", "cuda_graphs"};
   const auto lm_flags = flags_of<enas::train::LmOptions>();
   CHECK(std::set<std::string>(lm_flags.begin(), lm_flags.end()) == lm);
   CHECK(lm_flags.size() == lm.size());  // none twice
@@ -571,6 +571,10 @@ TEST_CASE("option tables: the reference's flag names, each once, and the recorde
   const auto final_flags = flags_of<enas::train::LmOptions>(enas::option::kSearchOnly);
   CHECK(final_flags.size() == lm.size() - 3);
   CHECK(std::find(final_flags.begin(), final_flags.end(), "controller_training") == final_flags.end());
+  // A search program has no graphed final step.
+  const auto search_flags = flags_of<enas::train::LmOptions>(enas::option::kFinalOnly);
+  CHECK(search_flags.size() == lm.size() - 1);
+  CHECK(std::find(search_flags.begin(), search_flags.end(), "cuda_graphs") == search_flags.end());
 
   // What a checkpoint records: the keys the configuration had when each was written out by hand
   // (run control — epochs, logging, max_steps, derive_samples, test_window — left out).

@@ -61,7 +61,7 @@ TEST_CASE("malformed NAS-Bench-201 strings are refused with the position and wha
     }
     return std::string("accepted");
   };
-  using Catch::Matchers::Contains;
+  using enas::test::Contains;
   CHECK_THAT(message("|conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"),
              Contains("at character 1") && Contains("got 'conv_3x3'") && Contains("nor_conv_1x1"));
   CHECK_THAT(message("|nor_conv_3x3~0|+|nor_conv_3x3~1|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"),
@@ -150,7 +150,7 @@ TEST_CASE("a NAS-Bench-201 search and final training run on real CIFAR-10 images
     o.out_filters = 8;
     o.num_layers = 1;
     o.num_epochs = 6;
-    enas::FinalTraining<Space> run(Space::parse(kPublished[0]), o, data, at::Device("cpu"), 3);
+    enas::FinalTraining<Space> run(Space::parse(kPublished[0]), o, data, at::Device(enas::test::device_name()), 3);
     const auto [first, last] = enas::test::first_and_last_loss(run);
     INFO("loss " << first << " -> " << last);
     CHECK(last < first);

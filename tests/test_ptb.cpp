@@ -12,6 +12,7 @@
 #include <string>
 
 #include "enas/enas.hpp"
+#include "host_reads.hpp"
 #include "support.hpp"
 
 #include "catch_torch.hpp"  // last: Catch2's CHECK must win over glog's
@@ -93,15 +94,15 @@ TEST_CASE("a missing or foreign PTB file is a clear error", "[ptb][data]") {
   const auto dir = temp_dir("ptb_bad");
   write_file(dir / "ptb.train.txt", " the cat sat \n the dog \n");
   write_file(dir / "ptb.valid.txt", " the cat \n");
-  CHECK_THROWS_WITH(enas::data::load_ptb(dir), Catch::Matchers::Contains("ptb.test.txt is missing"));
+  CHECK_THROWS_WITH(enas::data::load_ptb(dir), enas::test::Contains("ptb.test.txt is missing"));
   write_file(dir / "ptb.test.txt", " the bird \n");
   CHECK_THROWS_WITH(enas::data::load_ptb(dir),
-                    Catch::Matchers::Contains("ptb.test.txt") && Catch::Matchers::Contains("'bird'"));
+                    enas::test::Contains("ptb.test.txt") && enas::test::Contains("'bird'"));
   write_file(dir / "ptb.test.txt", " the cat sat \n");
   const auto c = enas::data::load_ptb(dir);
   CHECK(c.vocab_size() == 5);  // <eos> cat dog sat the
   CHECK(c.train.size() == 7);
-  CHECK_THROWS_WITH(enas::data::locate_ptb(dir / "nowhere"), Catch::Matchers::Contains("--data_path"));
+  CHECK_THROWS_WITH(enas::data::locate_ptb(dir / "nowhere"), enas::test::Contains("--data_path"));
   fs::remove_all(dir);
 }
 
@@ -153,7 +154,7 @@ TEST_CASE("search steps through the task update only the sampled weights", "[ptb
   auto o = enas::train::LmOptions::search_defaults();
   o.hidden = 16;
   o.batch_size = 8;
-  enas::train::LmSearchTask<PtbEnas> task(o, *corpus, at::Device("cpu"), 1);
+  enas::train::LmSearchTask<PtbEnas> task(o, *corpus, at::Device(enas::test::device_name()), 1);
   const auto arch = PtbEnas::parse(enas::test::kSeedPtbArc);
   std::vector<at::Tensor> before;
   for (const auto& p : task.model()->parameters()) before.push_back(p.detach().clone());
@@ -173,7 +174,7 @@ TEST_CASE("a few dozen steps of the seed cell lower the training perplexity on r
   auto o = enas::train::LmOptions::final_defaults();
   o.hidden = 64;
   o.batch_size = 32;
-  enas::train::LmFinalTask<PtbEnas> task(PtbEnas::parse(enas::test::kSeedPtbArc), o, *corpus, at::Device("cpu"), 2);
+  enas::train::LmFinalTask<PtbEnas> task(PtbEnas::parse(enas::test::kSeedPtbArc), o, *corpus, at::Device(enas::test::device_name()), 2);
   task.reset_epoch_stats();
   auto mean_ppl = [&](std::int64_t from, int steps) {
     double sum = 0.0;
@@ -186,6 +187,77 @@ TEST_CASE("a few dozen steps of the seed cell lower the training perplexity on r
   INFO("training perplexity " << first << " -> " << last);
   CHECK(first > 2000);  // about the vocabulary size at the start
   CHECK(last < 0.5 * first);
+}
+
+TEST_CASE("the static (CUDA graph) PTB final step computes what the plain step computes", "[ptb][train][cuda_graph]") {
+  // With --cuda_graphs the window, state and learning rate go through static tensors updated in
+  // place (on CUDA the step is then captured and replayed); the losses, gradient norms, carried
+  // state and epoch statistics must be those of the plain step, across an epoch reset.
+  REQUIRE_PTB(corpus);
+  const at::Device device(enas::test::device_name());
+  auto o = enas::train::LmOptions::final_defaults();
+  o.hidden = 32;
+  o.batch_size = 16;
+  o.lr = 1.0;
+  if (device.is_cuda()) o.e_keep = o.x_keep = o.h_keep = o.o_keep = 1.0;  // graph RNG offsets aside
+  auto run = [&](bool graphs) {
+    o.cuda_graphs = graphs;
+    at::manual_seed(21);
+    enas::train::LmFinalTask<PtbEnas> task(PtbEnas::parse(enas::test::kSeedPtbArc), o, *corpus, device, 21);
+    task.reset_epoch_stats();
+    std::vector<double> seen;
+    for (std::int64_t s = 0; s < 8; ++s) {
+      if (s == 5) {
+        task.reset_states();
+        task.reset_epoch_stats();
+      }
+      const auto r = task.train_step(s);
+      seen.push_back(r.loss.item<double>());
+      seen.push_back(r.grad_norm.item<double>());
+      CHECK(r.lr == Approx(task.lr_at(s)));
+    }
+    enas::io::ChildEvent e;
+    task.fill_log(e, {});
+    seen.push_back(e.metric);
+    seen.push_back(task.state().abs().sum().item<double>());
+    return seen;
+  };
+  const auto plain = run(false);
+  const auto graphed = run(true);
+  REQUIRE(plain.size() == graphed.size());
+  for (std::size_t i = 0; i < plain.size(); ++i) {
+    INFO("value " << i);
+    CHECK(graphed[i] == Approx(plain[i]).epsilon(1e-4));
+  }
+}
+
+TEST_CASE("PTB search steps read nothing back from the device and a log line reads its four numbers", "[ptb][search][host_reads]") {
+  // The child loss, gradient norm, training perplexity and divergence flag stay on the device
+  // until a log line needs them: steps between log lines make no host read (on a GPU each read
+  // would stall the queue), and each log line makes exactly four (loss, |g|, tr_ppl, diverged).
+  REQUIRE_PTB(corpus);
+  at::manual_seed(7);
+  auto o = enas::train::LmOptions::search_defaults();
+  o.hidden = 16;
+  o.batch_size = 8;
+  o.num_epochs = 1000;  // no epoch ends within the steps
+  o.log_every = 5;
+  auto co = PtbEnas::controller_defaults();
+  enas::Supernet<PtbEnas> net(o, co, *corpus, at::Device(enas::test::device_name()), 7);
+  {
+    enas::test::HostReads reads;
+    for (int s = 0; s < 12; ++s) net.train_step();
+    CHECK(reads.reads() == 0);
+  }
+  const auto dir = temp_dir("host_reads");
+  enas::io::RunLog log(dir, /*echo=*/false);
+  o.max_steps = 20;
+  enas::Supernet<PtbEnas> looped(o, co, *corpus, at::Device(enas::test::device_name()), 7);
+  enas::test::HostReads reads;
+  looped.search(log);
+  CHECK(looped.step() == 20);
+  CHECK(reads.reads() == 4 * (20 / 5));
+  fs::remove_all(dir);
 }
 
 TEST_CASE("a tiny search runs end to end and derives a valid architecture", "[ptb][search][slow]") {
@@ -209,7 +281,7 @@ TEST_CASE("a tiny search runs end to end and derives a valid architecture", "[pt
   co.lstm_size = 32;
   const auto dir = temp_dir("search");
   enas::io::RunLog log(dir, /*echo=*/false);
-  enas::Supernet<PtbEnas> net(o, co, *corpus, at::Device("cpu"), 3);
+  enas::Supernet<PtbEnas> net(o, co, *corpus, at::Device(enas::test::device_name()), 3);
   int epochs = 0;
   enas::RunHooks hooks;
   hooks.on_epoch_end = [&](std::int64_t) { ++epochs; };
@@ -237,7 +309,7 @@ TEST_CASE("the controller reward is 80 over the perplexity of one uniformly draw
   auto o = enas::train::LmOptions::search_defaults();
   o.hidden = 8;
   o.batch_size = 4;
-  enas::train::LmSearchTask<PtbEnas> task(o, *corpus, at::Device("cpu"), 4);
+  enas::train::LmSearchTask<PtbEnas> task(o, *corpus, at::Device(enas::test::device_name()), 4);
   // A model whose prediction is the same at every position: all cell weights zero, each node's
   // batch-norm offset 0 on its h half and 50 on its c half, so that c = σ(50) = 1 and every node is
   // n_i = f(0) = 0 (tanh and ReLU cells) whatever the carried state; the output batch norm then
@@ -396,9 +468,9 @@ TEST_CASE("a diverging run stops with a clear message and finite weights", "[ptb
   o.grad_bound = 0;  // no clipping: the first step explodes
   o.log_every = 2;
   o.max_steps = 4;
-  enas::FinalTraining<PtbEnas> run(PtbEnas::parse(enas::test::kSeedPtbArc), o, *corpus, at::Device("cpu"), 5);
+  enas::FinalTraining<PtbEnas> run(PtbEnas::parse(enas::test::kSeedPtbArc), o, *corpus, at::Device(enas::test::device_name()), 5);
   enas::io::RunLog log({}, false);
-  CHECK_THROWS_WITH(run.run(log), Catch::Matchers::Contains("non-finite") && Catch::Matchers::Contains("--child_lr"));
+  CHECK_THROWS_WITH(run.run(log), enas::test::Contains("non-finite") && enas::test::Contains("--child_lr"));
   for (const auto& p : run.model()->parameters()) CHECK(at::isfinite(p).all().item<bool>());
 }
 
@@ -412,7 +484,7 @@ TEST_CASE("a collapsed controller and a degenerate derived cell are reported in 
   // PTB policy above about a fifth of the uniform entropy however the controller is trained.
   co.tanh_constant = 0;
   co.init_range = 1.0;  // LSTM outputs of order 1, so that scaling w_soft and v_attn below saturates
-  enas::Supernet<PtbEnas> net(o, co, *corpus, at::Device("cpu"), 5);
+  enas::Supernet<PtbEnas> net(o, co, *corpus, at::Device(enas::test::device_name()), 5);
   const auto dir = temp_dir("collapse");
   const double uniform = enas::uniform_entropy<PtbEnas::num_tokens>(PtbEnas::program);
   auto warnings = [&] {

@@ -1,6 +1,6 @@
 // Search spaces and architecture strings (torch-free): formats, decoding, validation messages,
 // parameter-count formulas, controller programs.
-#include <catch2/catch.hpp>
+#include "catch2_compat.hpp"
 
 #include <array>
 #include <cmath>
@@ -46,7 +46,7 @@ TEST_CASE("PTB arc strings round-trip exactly", "[spaces][ptb]") {
 }
 
 TEST_CASE("bad PTB arc strings name the token, its value and the allowed range", "[spaces][ptb]") {
-  using Catch::Matchers::Contains;
+  using enas::test::Contains;
   // Node 3's predecessor must be 0..2; a[5] = 3 is not.
   CHECK_THROWS_WITH(PtbEnas::parse("0 0 0 1 1 3 1 2 0 2 0 5 1 1 0 6 1 8 1 8 1 8 1"),
                     Contains("a[5] = 3") && Contains("predecessor of node 3") && Contains("allowed 0..2"));
@@ -139,7 +139,7 @@ TEST_CASE("the published macro arc decodes to seed-architectures.md", "[spaces][
 }
 
 TEST_CASE("bad macro arcs name the layer and the bit", "[spaces][macro]") {
-  using Catch::Matchers::Contains;
+  using enas::test::Contains;
   using Macro = enas::spaces::MacroEnas;
   std::vector<int> tokens(Macro::num_tokens, 0);
   tokens[0] = 6;
@@ -169,7 +169,7 @@ TEST_CASE("the published micro arc decodes to seed-architectures.md", "[spaces][
 }
 
 TEST_CASE("bad micro arcs name the cell, node and slot", "[spaces][micro]") {
-  using Catch::Matchers::Contains;
+  using enas::test::Contains;
   using Micro = enas::spaces::MicroEnas;
   // Node 2 of the reduction cell may read nodes 0..1 only.
   CHECK_THROWS_WITH(Micro::parse("0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 2 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1"),

@@ -58,6 +58,32 @@ TEST_CASE("a non-finite gradient skips the update and is reported", "[train][opt
   CHECK_FALSE(sgd.diverged());  // reported once
 }
 
+TEST_CASE("SGD with the learning rate as a device scalar updates like the host number", "[train][optim][cuda_graph]") {
+  // The graphed steps pass the rate as a tensor; the update must be the one Nesterov SGD
+  // computes by hand: accum = m·accum + g, w -= lr·(g + m·accum), with a new rate every step.
+  auto w = at::zeros({1}, at::kDouble).requires_grad_();
+  enas::optim::Sgd sgd({0.0, 0.0, 0.9, true});
+  auto lr = at::zeros({}, at::kDouble);
+  double accum = 0.0, ref = 0.0;
+  const double rates[] = {0.1, 0.05, 0.2};
+  const double grads[] = {1.0, 2.0, -1.0};
+  for (int i = 0; i < 3; ++i) {
+    w.mutable_grad() = at::full({1}, grads[i], at::kDouble);
+    lr.fill_(rates[i]);
+    sgd.step({w}, lr);
+    accum = 0.9 * accum + grads[i];
+    ref -= rates[i] * (grads[i] + 0.9 * accum);
+    CHECK(w.item<double>() == Approx(ref));
+  }
+  // The divergence flag lives in one tensor, reset in place, as a replayed graph needs.
+  w.mutable_grad() = at::full({1}, std::nan(""), at::kDouble);
+  sgd.step({w}, lr);
+  CHECK(sgd.diverged());
+  w.mutable_grad() = at::full({1}, 1.0, at::kDouble);
+  sgd.step({w}, lr);
+  CHECK_FALSE(sgd.diverged());
+}
+
 TEST_CASE("the PTB staircase decay", "[train][schedule]") {
   // ptb_search.sh: lr 0.25, ×0.95 per epoch from epoch 12, floor 0.0005; 1327 batches per epoch.
   const auto s = enas::optim::StaircaseDecay::from_epochs(0.25, 0.95, 0.0005, 12, 1, 1327);

@@ -59,6 +59,7 @@ RunStatus run_epochs(const std::string& name, Task& task, const Options& o, cons
   io::ProgressGuard show(log, progress);
   while (!finished) {
     const train::StepResult r = work.step();
+    if (!r.notice.empty()) log.warning(r.notice);
     progress.tick(step);
     const auto epoch = step / per_epoch;
     if (step % o.log_every == 0) {

@@ -85,15 +85,17 @@ struct Field {
   const char* help;
   Bound bound;
   Role role;
-  unsigned tags;  ///< kSearchOnly and the owner's own bits: which programs offer the flag
+  unsigned tags;  ///< kSearchOnly, kFinalOnly and the owner's own bits: which programs offer the flag
 
   constexpr T& of(Owner& o) const { return o.*member; }
   constexpr const T& of(const Owner& o) const { return o.*member; }
 };
 
 /// Tag of a field that only a search program offers (a final run has no controller and derives
-/// nothing). Owners define their own tags from bit 1 up.
+/// nothing). Owners define their own tags from bit 2 up.
 inline constexpr unsigned kSearchOnly = 1u << 0;
+/// Tag of a field that only a final (fixed-architecture) program offers.
+inline constexpr unsigned kFinalOnly = 1u << 1;
 
 /// A field that shapes the run.
 template <class Owner, class T>

@@ -19,6 +19,7 @@
 #include "enas/core/error.hpp"
 #include "enas/data/augmentation.hpp"
 #include "enas/data/cifar10.hpp"
+#include "enas/util/cuda.hpp"
 
 namespace enas::data {
 namespace detail {
@@ -52,8 +53,8 @@ inline at::Tensor normalize_images(const xt::xtensor<std::uint8_t, 4>& images, c
   const auto to_device = [&](const std::array<double, kCifarChannels>& v) {
     return at::tensor(std::vector<float>(v.begin(), v.end())).view({1, kCifarChannels, 1, 1}).to(device);
   };
-  // On the CPU, .to(device) is a no-op and .to(kFloat) makes the one new tensor.
-  return bytes.to(device).to(at::kFloat).div_(255.0).sub_(to_device(stats.mean)).div_(to_device(stats.std));
+  // On the CPU, to_device is a no-op and .to(kFloat) makes the one new tensor.
+  return cuda::to_device(bytes, device).to(at::kFloat).div_(255.0).sub_(to_device(stats.mean)).div_(to_device(stats.std));
 }
 
 /// Images [B, 3, 32, 32] (float, normalised) and labels [B] (int64), on the device.

@@ -21,6 +21,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "enas/util/cuda.hpp"
+
 namespace enas::io {
 
 namespace detail {
@@ -35,12 +37,13 @@ constexpr at::ScalarType scalar_type_of() {
 }
 }  // namespace detail
 
-/// Copies a contiguous (row-major) xtensor container into a new tensor on `device`: one copy.
+/// Copies a contiguous (row-major) xtensor container into a new tensor on `device`: one copy on
+/// the CPU; to a GPU through pinned memory, without waiting for the transfer (cuda::to_device).
 template <class T, std::size_t N>
 at::Tensor to_tensor(const xt::xtensor<T, N>& a, const at::Device& device) {
   std::vector<std::int64_t> shape(a.shape().begin(), a.shape().end());
   auto host = at::from_blob(const_cast<T*>(a.data()), shape, at::TensorOptions().dtype(detail::scalar_type_of<T>()));
-  return device.is_cpu() ? host.clone() : host.to(device);
+  return device.is_cpu() ? host.clone() : cuda::to_device(host, device);
 }
 
 }  // namespace enas::io

@@ -17,7 +17,7 @@ namespace enas::train {
 struct ImageOptions {
   /// Tag of the flags of the reference's CIFAR-10 child (dropout, drop-path, auxiliary head), which
   /// a family without those parts (NAS-Bench-201) leaves out.
-  static constexpr unsigned kReferenceChild = 1u << 1;
+  static constexpr unsigned kReferenceChild = 1u << 2;
 
   std::int64_t batch_size = 128;
   std::int64_t num_epochs = 310;
@@ -42,6 +42,8 @@ struct ImageOptions {
   std::int64_t derive_samples = 100;
   std::int64_t max_steps = -1;
   bool channels_last = true;
+  bool mixed_precision = false;   ///< bf16 autocast of the child network (util/autocast.hpp)
+  bool cudnn_benchmark = true;    ///< on CUDA, let cuDNN time and pick its convolution algorithms
 
   /// scripts/cifar10_macro_search.sh.
   static ImageOptions macro_search_defaults() { return ImageOptions{}; }
@@ -92,7 +94,7 @@ struct ImageOptions {
 
   /// Every flag of the image programs that sets a member here (enas-reference.md §2.3-§2.6).
   static constexpr auto fields() {
-    using namespace option;  // field, control, the bounds, kSearchOnly
+    using namespace option;  // field, control, the bounds, the tags
     using O = ImageOptions;
     return std::tuple_cat(std::make_tuple(
         field("batch_size", &O::batch_size, "minibatch size (also the controller's reward batch)", at_least(1)),
@@ -110,7 +112,12 @@ struct ImageOptions {
         field("child_lr_T_0", &O::lr_t0, "first cosine period (epochs)", at_least(1)),
         field("child_lr_T_mul", &O::lr_t_mul, "period multiplier", at_least(1)),
         control("eval_batch_size", &O::eval_batch_size, "evaluation batch", at_least(1)),
-        field("channels_last", &O::channels_last, "run the networks in NHWC memory layout (faster with oneDNN/cuDNN)")),
+        field("channels_last", &O::channels_last, "run the networks in NHWC memory layout (faster with oneDNN/cuDNN)"),
+        control("mixed_precision", &O::mixed_precision,
+                "run the child network's convolutions and products in bfloat16 (autocast); weights, gradients, "
+                "the loss and the controller stay float"),
+        control("cudnn_benchmark", &O::cudnn_benchmark,
+                "on CUDA, time cuDNN's convolution algorithms once per shape and keep the fastest")),
                           loop_fields<ImageOptions>());
   }
 

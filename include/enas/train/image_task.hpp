@@ -25,6 +25,8 @@
 #include "enas/optim/lr_schedule.hpp"
 #include "enas/optim/sgd.hpp"
 #include "enas/train/step_result.hpp"
+#include "enas/util/autocast.hpp"
+#include "enas/util/cuda.hpp"
 
 namespace enas::train {
 
@@ -55,9 +57,12 @@ namespace detail {
 /// Mean cross-entropy of the main logits, plus the weighted auxiliary loss when present.
 inline at::Tensor classification_loss(const nn::ImageForward& f, const at::Tensor& labels, double aux_weight,
                                       at::Tensor* main_loss) {
-  auto loss = at::cross_entropy_loss(f.logits, labels);
+  // In float also under mixed precision (the logits may be bfloat16).
+  auto loss = at::cross_entropy_loss(f.logits.to(at::kFloat), labels);
   *main_loss = loss.detach();
-  if (f.aux_logits.defined() && aux_weight > 0) loss = loss + aux_weight * at::cross_entropy_loss(f.aux_logits, labels);
+  if (f.aux_logits.defined() && aux_weight > 0) {
+    loss = loss + aux_weight * at::cross_entropy_loss(f.aux_logits.to(at::kFloat), labels);
+  }
   return loss;
 }
 
@@ -88,6 +93,7 @@ class ImageTaskBase {
         train_(data.train, data.stats, device, {options.batch_size, options.cutout_size, seed}),
         sgd_(optim::SgdOptions{options.l2_reg, options.grad_bound, 0.9, true}),
         schedule_{options.lr_max, options.lr_min, options.lr_t0, options.lr_t_mul} {
+    if (device.is_cuda()) cuda::set_cudnn_benchmark(options.cudnn_benchmark);
     if (data.valid.size() > 0) valid_.emplace(data.valid, data.stats, device, data::CifarBatchOptions{options.batch_size, 0, seed + 1});
     if (data.test.size() > 0) test_.emplace(data.test, data.stats, device, data::CifarBatchOptions{options.batch_size, 0, seed + 2});
   }
@@ -158,6 +164,9 @@ class ImageTaskBase {
     if (!a.try_read("sgd", sgd)) throw CheckpointError("checkpoint lacks the child optimizer state");
     sgd_.load(sgd, params);
   }
+
+  /// The scope a forward pass runs in: bf16 autocast on the task's device with mixed_precision.
+  AutocastScope precision() const { return AutocastScope(device_, options_.mixed_precision); }
 
   /// Images in the layout the networks run in (nn::to_channels_last).
   at::Tensor layout(const at::Tensor& images) const {
@@ -243,7 +252,10 @@ class ImageSearchTask : public ImageTaskBase {
   StepResult train_step(const Arch& arch, std::int64_t step) {
     const auto batch = train_.next_batch();
     nn::set_mode(*model_, true);
-    const auto f = model_->forward(layout(batch.images), arch);
+    const auto f = [&] {
+      const auto scope = precision();
+      return model_->forward(layout(batch.images), arch);
+    }();
     return finish_step(f, batch, params_, step);
   }
 
@@ -260,12 +272,18 @@ class ImageSearchTask : public ImageTaskBase {
   /// Validation accuracy, a fresh sample per evaluation batch (§7).
   double evaluate_valid(const std::function<Arch()>& sample) {
     nn::set_mode(*model_, false);
-    return accuracy(*valid_, [&](const at::Tensor& images) { return model_->forward(images, sample()).logits; });
+    return accuracy(*valid_, [&](const at::Tensor& images) {
+      const auto scope = precision();
+      return model_->forward(images, sample()).logits;
+    });
   }
   double evaluate_test(const std::function<Arch()>& sample) {
     if (!test_) return 0.0;
     nn::set_mode(*model_, false);
-    return accuracy(*test_, [&](const at::Tensor& images) { return model_->forward(images, sample()).logits; });
+    return accuracy(*test_, [&](const at::Tensor& images) {
+      const auto scope = precision();
+      return model_->forward(images, sample()).logits;
+    });
   }
 
   /// "Epoch k: Eval" of a search: validation and test accuracy (§7).
@@ -279,6 +297,7 @@ class ImageSearchTask : public ImageTaskBase {
   at::Tensor batch_accuracy(const Arch& arch, const data::ImageBatch& batch) {
     at::NoGradGuard no_grad;
     nn::set_mode(*model_, false);
+    const auto scope = precision();
     const auto f = model_->forward(layout(batch.images), arch);
     return detail::count_correct(f.logits, batch.labels).to(at::kDouble) / static_cast<double>(batch.labels.size(0));
   }
@@ -325,6 +344,7 @@ class ImageFinalTask : public ImageTaskBase {
   /// model's drop-path ramp (§5.6); models without one ignore it.
   nn::ImageForward forward(const at::Tensor& images, std::int64_t step) {
     const double total = static_cast<double>(options_.num_epochs * batches_per_epoch());
+    const auto scope = precision();
     return model_->forward(images, total > 0 ? static_cast<double>(step + 1) / total : 1.0);
   }
 

@@ -39,6 +39,7 @@ struct LmOptions {
   std::int64_t max_steps = -1;
   double best_valid_ppl = 67.0;          ///< test perplexity is computed when valid improves on this
   std::int64_t test_window = 256;
+  bool cuda_graphs = true;               ///< final training on CUDA: replay the step from a CUDA graph
 
   /// scripts/ptb_search.sh.
   static LmOptions search_defaults() { return LmOptions{}; }
@@ -67,7 +68,7 @@ struct LmOptions {
 
   /// Every flag of the PTB programs that sets a member here (enas-reference.md §2.1, §2.2).
   static constexpr auto fields() {
-    using namespace option;  // field, control, the bounds, kSearchOnly
+    using namespace option;  // field, control, the bounds, the tags
     using O = LmOptions;
     return std::tuple_cat(std::make_tuple(
         field("batch_size", &O::batch_size, "minibatch size B", at_least(1)),
@@ -85,7 +86,10 @@ struct LmOptions {
         field("child_lr_dec_min", &O::lr_dec_min, "learning-rate floor", at_least(0)),
         field("child_l2_reg", &O::l2_reg, "L2 weight on the sum of squared weights", at_least(0)),
         field("child_rnn_slowness_reg", &O::slowness_reg, "weight of the slowness term (final model)", at_least(0)),
-        control("test_window", &O::test_window, "tokens per window of the batch-1 test pass", at_least(1))),
+        control("test_window", &O::test_window, "tokens per window of the batch-1 test pass", at_least(1)),
+        control("cuda_graphs", &O::cuda_graphs,
+                "on CUDA, capture the training step once as a CUDA graph and replay it (one launch per step)", any(),
+                kFinalOnly)),
                           loop_fields<LmOptions>());
   }
 

@@ -28,6 +28,7 @@
 #include "enas/optim/sgd.hpp"
 #include "enas/train/step_result.hpp"
 #include "enas/train/task_for.hpp"
+#include "enas/util/cuda_graph.hpp"
 
 namespace enas::train {
 
@@ -68,8 +69,15 @@ class LmTaskBase {
   const at::Device& device() const { return device_; }
   double lr_at(std::int64_t step) const { return schedule_.at(step); }
 
-  /// Zeroes the carried state (the reference resets at every epoch boundary).
-  void reset_states() { state_ = at::zeros({options_.batch_size, options_.hidden}, at::TensorOptions().device(device_)); }
+  /// Zeroes the carried state (the reference resets at every epoch boundary), in place: a
+  /// step recorded in a CUDA graph keeps reading the same tensor.
+  void reset_states() {
+    if (state_.defined()) {
+      state_.zero_();
+    } else {
+      state_ = at::zeros({options_.batch_size, options_.hidden}, at::TensorOptions().device(device_));
+    }
+  }
 
   /// Fills the training metric of a log line: exp of the mean per-token loss since the epoch
   /// began (the reference's tr_ppl).
@@ -78,9 +86,13 @@ class LmTaskBase {
     e.metric = batches_ > 0 ? std::exp(train_ce_.item<double>() / static_cast<double>(batches_ * options_.bptt)) : 0.0;
   }
 
-  /// Starts a new epoch's training statistics.
+  /// Starts a new epoch's training statistics (in place, as reset_states).
   void reset_epoch_stats() {
-    train_ce_ = at::zeros({}, at::TensorOptions().device(device_).dtype(at::kDouble));
+    if (train_ce_.defined()) {
+      train_ce_.zero_();
+    } else {
+      train_ce_ = at::zeros({}, at::TensorOptions().device(device_).dtype(at::kDouble));
+    }
     batches_ = 0;
   }
 
@@ -109,7 +121,9 @@ class LmTaskBase {
     const auto state = io::read_tensor(a, "state");
     if (state.sizes() != state_.sizes()) throw CheckpointError("checkpoint carries a state of another batch or hidden size");
     state_.copy_(state);
-    train_ce_ = io::read_tensor(a, "train_ce").to(device_);
+    const auto train_ce = io::read_tensor(a, "train_ce");
+    if (!train_ce_.defined()) reset_epoch_stats();
+    train_ce_.copy_(train_ce);
     batches_ = io::read_int(a, "batches");
     best_valid_ = io::read_double(a, "best_valid");
     io::read_engine(a, "rng", rng_);
@@ -332,19 +346,42 @@ class LmFinalTask : public LmTaskBase {
   }
 
   /// One SGD step on the next training window: loss = Σ CE / B + slowness·Σ(o_t − o_{t−1})²/B.
+  /// With options().cuda_graphs the window, the state and the learning rate go through static
+  /// device tensors, and on CUDA the step is recorded once as a CUDA graph and then replayed (on
+  /// the CPU the same static step runs eagerly, which the tests compare with the plain one).
   StepResult train_step(std::int64_t step) {
     auto [x, y] = train_.window(step % train_.num_batches());
-    const bool slow = options_.slowness_reg > 0;
-    nn::set_mode(*model_, true);
-    auto r = slow ? model_->forward_with_slowness(x, y, state_) : model_->forward(x, y, state_);
-    state_ = r.state;
-    auto objective = slow ? r.loss + options_.slowness_reg * r.slowness : r.loss;
-    objective.backward();
     const double lr = schedule_.at(step);
-    auto norm = sgd_.step(params_, lr);
-    add_train_loss(r.loss);
-    return {r.loss.detach(), norm, lr};
+    if (!options_.cuda_graphs) {
+      auto r = forward_backward(x, y);
+      state_ = r.state;
+      auto norm = sgd_.step(params_, lr);
+      add_train_loss(r.loss);
+      return {r.loss.detach(), norm, lr};
+    }
+    if (!static_.x.defined()) {
+      static_ = {x.clone(), y.clone(), at::zeros({}, at::TensorOptions().device(device_).dtype(at::kFloat)), {}, {}};
+      if (!train_ce_.defined()) reset_epoch_stats();  // it must exist before the capture
+    }
+    static_.x.copy_(x, /*non_blocking=*/true);
+    static_.y.copy_(y, /*non_blocking=*/true);
+    static_.lr.fill_(lr);
+    graph_.run(device_, [&] {
+      auto r = forward_backward(static_.x, static_.y);
+      state_.copy_(r.state);
+      static_.norm = sgd_.step(params_, static_.lr);
+      static_.loss = r.loss.detach();
+      train_ce_.add_(static_.loss);
+    });
+    ++batches_;
+    StepResult out{static_.loss, static_.norm, lr};
+    out.notice = std::move(graph_notice_);
+    graph_notice_.clear();
+    return out;
   }
+
+  /// Whether the training step is now replayed from a CUDA graph.
+  bool step_graphed() const { return graph_.captured(); }
 
   double evaluate_valid() {
     nn::set_mode(*model_, false);
@@ -366,8 +403,26 @@ class LmFinalTask : public LmTaskBase {
   }
 
  private:
+  /// The forward pass on a window from the carried state, and the backward pass of its objective.
+  nn::WindowResult forward_backward(const at::Tensor& x, const at::Tensor& y) {
+    const bool slow = options_.slowness_reg > 0;
+    nn::set_mode(*model_, true);
+    auto r = slow ? model_->forward_with_slowness(x, y, state_) : model_->forward(x, y, state_);
+    auto objective = slow ? r.loss + options_.slowness_reg * r.slowness : r.loss;
+    objective.backward();
+    return r;
+  }
+
+  /// The static tensors of the graphed step: its inputs (window, learning rate) and outputs.
+  struct StaticStep {
+    at::Tensor x, y, lr, loss, norm;
+  };
+
   Model model_;
   std::vector<at::Tensor> params_;
+  StaticStep static_;
+  std::string graph_notice_;
+  cuda::GraphedStep graph_{options_.cuda_graphs, 3, [this](const std::string& m) { graph_notice_ = m; }};
 };
 
 /// The PTB cell spaces train on the language-modelling tasks.

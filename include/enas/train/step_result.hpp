@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <string>
 
 namespace enas::train {
 
@@ -17,6 +18,7 @@ struct StepResult {
   double lr = 0.0;
   at::Tensor correct;    ///< CIFAR: correctly classified training images of the batch
   std::int64_t batch = 0;  ///< CIFAR: images in the batch
+  std::string notice;      ///< a one-off warning for the log (a CUDA graph that could not be captured)
 };
 
 }  // namespace enas::train
