@@ -114,6 +114,8 @@ if [ "$stages" = cpu ] || [ "$stages" = all ]; then
                   cmake --build /build/cpu -j $jobs &&
                   cd /build/cpu && ctest --output-on-failure -j $jobs" > "$log" 2>&1; then
     result=$(grep -E '^[0-9]+% tests passed' "$log" | tail -n 1)
+    skipped=$(grep -cE '^\s+[0-9]+ - .* \(Skipped\)$' "$log" || true)
+    [ "$skipped" -gt 0 ] && result="$result, $skipped skipped ($(grep -E '^\s+[0-9]+ - .* \(Skipped\)$' "$log" | sed -E 's/^\s+[0-9]+ - (.*) \(Skipped\)$/\1/' | paste -sd, -))"
     summary+=("stage 1 (LibTorch $(in_root cpu "dpkg-query -W -f='\${Version}' libtorch-dev") CPU): built; $result ($(( (SECONDS - t0) / 60 )) min $(( (SECONDS - t0) % 60 )) s)")
   else
     tail -n 60 "$log"
