@@ -241,3 +241,12 @@ TEST_CASE("log-softmax written over its input is exact", "[cells]") {
   enas::nn::log_softmax_in_place(y);
   CHECK(at::equal(y, at::log_softmax(x, 1)));
 }
+
+TEST_CASE("softmax written over its input is exact", "[cells]") {
+  // The tied softmax keeps its probabilities in the logits' buffer.
+  at::manual_seed(6);
+  const auto x = at::randn({64, 1000}) * 5;
+  auto y = x.clone();
+  at::softmax_out(y, y, 1, c10::nullopt);
+  CHECK(at::equal(y, at::softmax(x, 1)));
+}

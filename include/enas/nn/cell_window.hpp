@@ -17,10 +17,12 @@
 #define ENAS_NN_CELL_WINDOW_HPP
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -151,12 +153,137 @@ struct NormWindowStats {
   }
 };
 
+/// The batch-norm arithmetic as plain loops over a [B, W] block whose columns are contiguous
+/// (rows may be strided, as the node slots of the pre-activation buffer are), in two passes with
+/// the statistics accumulated in double. On the CPU a node's block is 64 × 512 floats: through
+/// ATen the same work is six operations, each paying its dispatch and a pass over memory, and the
+/// column reduction over a strided view is ATen's slow case (perf: the batch norm was most of
+/// the search step's time outside the matrix products). Other devices and layouts use ATen.
+struct HostBlock {
+  /// Whether `x` (and the optional other blocks) suit the loops: CPU, float or double, one dtype,
+  /// unit column stride, 2-D, and vectors contiguous.
+  static bool fits(const at::Tensor& x, std::initializer_list<const at::Tensor*> blocks,
+                   std::initializer_list<const at::Tensor*> vectors) {
+    if (!x.is_cpu() || x.dim() != 2 || x.stride(1) != 1 || !(x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble)) {
+      return false;
+    }
+    for (const auto* b : blocks) {
+      if (b->defined() && (!b->is_cpu() || b->scalar_type() != x.scalar_type() || b->dim() != 2 || b->stride(1) != 1 ||
+                           b->size(0) != x.size(0) || b->size(1) != x.size(1))) {
+        return false;
+      }
+    }
+    for (const auto* v : vectors) {
+      if (v->defined() && (!v->is_cpu() || v->scalar_type() != x.scalar_type() || !v->is_contiguous() || v->numel() != x.size(1))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /// Training forward: x ← offset + scale·x̂ with x̂ = (x − μ)/√(σ² + ε); μ, σ² (biased) returned.
+  template <class T>
+  static void forward(at::Tensor& x, const at::Tensor& scale, const at::Tensor& offset, double eps, at::Tensor& mean,
+                      at::Tensor& var, at::Tensor& xhat, at::Tensor& inv_std) {
+    const auto rows = x.size(0), cols = x.size(1), xs = x.stride(0), hs = xhat.stride(0);
+    T* px = x.data_ptr<T>();
+    T* ph = xhat.data_ptr<T>();
+    const T* sc = scale.data_ptr<T>();
+    const T* of = offset.data_ptr<T>();
+    T* pm = mean.data_ptr<T>();
+    T* pv = var.data_ptr<T>();
+    T* pi = inv_std.data_ptr<T>();
+    std::vector<double> acc(static_cast<std::size_t>(cols), 0.0);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const T* row = px + r * xs;
+      for (std::int64_t c = 0; c < cols; ++c) acc[c] += row[c];
+    }
+    for (std::int64_t c = 0; c < cols; ++c) {
+      pm[c] = static_cast<T>(acc[c] / static_cast<double>(rows));
+      acc[c] = 0.0;
+    }
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const T* row = px + r * xs;
+      for (std::int64_t c = 0; c < cols; ++c) {
+        const double d = static_cast<double>(row[c]) - static_cast<double>(pm[c]);
+        acc[c] += d * d;
+      }
+    }
+    for (std::int64_t c = 0; c < cols; ++c) {
+      pv[c] = static_cast<T>(acc[c] / static_cast<double>(rows));
+      pi[c] = static_cast<T>(1) / std::sqrt(pv[c] + static_cast<T>(eps));
+    }
+    for (std::int64_t r = 0; r < rows; ++r) {
+      T* row = px + r * xs;
+      T* hrow = ph + r * hs;
+      for (std::int64_t c = 0; c < cols; ++c) {
+        const T h = (row[c] - pm[c]) * pi[c];
+        hrow[c] = h;
+        row[c] = of[c] + h * sc[c];
+      }
+    }
+  }
+
+  /// Training backward, in place on `grad` (dL/dy in, dL/dx out):
+  ///   dL/dx = scale·(1/σ)·(dy − mean_b(dy) − x̂·mean_b(dy·x̂)); the sums are the parameter gradients.
+  template <class T>
+  static void backward(at::Tensor& grad, const at::Tensor& xhat, const at::Tensor& inv_std, const at::Tensor& scale,
+                       at::Tensor& g_scale, at::Tensor& g_offset) {
+    const auto rows = grad.size(0), cols = grad.size(1), gs = grad.stride(0), hs = xhat.stride(0);
+    T* pg = grad.data_ptr<T>();
+    const T* ph = xhat.data_ptr<T>();
+    const T* pi = inv_std.data_ptr<T>();
+    const T* sc = scale.data_ptr<T>();
+    T* pso = g_offset.data_ptr<T>();
+    T* pss = g_scale.data_ptr<T>();
+    std::vector<double> sum(static_cast<std::size_t>(cols), 0.0), dot(static_cast<std::size_t>(cols), 0.0);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const T* g = pg + r * gs;
+      const T* h = ph + r * hs;
+      for (std::int64_t c = 0; c < cols; ++c) {
+        sum[c] += g[c];
+        dot[c] += static_cast<double>(g[c]) * static_cast<double>(h[c]);
+      }
+    }
+    const double inv_batch = 1.0 / static_cast<double>(rows);
+    std::vector<T> m_sum(static_cast<std::size_t>(cols)), m_dot(static_cast<std::size_t>(cols)), k(static_cast<std::size_t>(cols));
+    for (std::int64_t c = 0; c < cols; ++c) {
+      pso[c] = static_cast<T>(sum[c]);
+      pss[c] = static_cast<T>(dot[c]);
+      m_sum[c] = static_cast<T>(sum[c] * inv_batch);
+      m_dot[c] = static_cast<T>(dot[c] * inv_batch);
+      k[c] = sc[c] * pi[c];
+    }
+    for (std::int64_t r = 0; r < rows; ++r) {
+      T* g = pg + r * gs;
+      const T* h = ph + r * hs;
+      for (std::int64_t c = 0; c < cols; ++c) g[c] = (g[c] - m_sum[c] - h[c] * m_dot[c]) * k[c];
+    }
+  }
+};
+
 /// y = BN(x) in place (x is [B, W]). Training: batch statistics (biased variance), recorded in
 /// `stats`, with x̂ and 1/σ written to the tape slots when given. Inference: moving statistics.
 inline void norm_forward(at::Tensor x, const CellNorm& norm, std::size_t index, bool training, NormWindowStats* stats,
                          at::Tensor xhat, at::Tensor inv_std) {
   const auto& scale = norm.scale[index];
   const auto& offset = norm.offset[index];
+  if (training && HostBlock::fits(x, {&xhat}, {&inv_std, &scale, &offset})) {
+    if (!xhat.defined()) {
+      xhat = at::empty_like(x);
+      inv_std = at::empty({x.size(1)}, x.options());
+    }
+    auto mean = at::empty({x.size(1)}, x.options());
+    auto var = at::empty({x.size(1)}, x.options());
+    if (x.scalar_type() == at::kFloat) {
+      HostBlock::forward<float>(x, scale, offset, norm.eps, mean, var, xhat, inv_std);
+    } else {
+      HostBlock::forward<double>(x, scale, offset, norm.eps, mean, var, xhat, inv_std);
+    }
+    stats->mean[index].push_back(mean);
+    stats->var[index].push_back(var);
+    return;
+  }
   if (training) {
     auto [var, mean] = at::var_mean(x, {0}, /*unbiased=*/false);
     if (!xhat.defined()) {
@@ -181,6 +308,18 @@ inline void norm_forward(at::Tensor x, const CellNorm& norm, std::size_t index, 
 ///   dL/dx = scale·(1/σ)·(dy − mean_b(dy) − x̂·mean_b(dy·x̂)).
 inline void norm_backward(at::Tensor grad, const at::Tensor& xhat, const at::Tensor& inv_std, const at::Tensor& scale,
                           std::vector<at::Tensor>& d_scale, std::vector<at::Tensor>& d_offset) {
+  if (HostBlock::fits(grad, {&xhat}, {&inv_std, &scale})) {
+    auto g_scale = at::empty({grad.size(1)}, grad.options());
+    auto g_offset = at::empty({grad.size(1)}, grad.options());
+    if (grad.scalar_type() == at::kFloat) {
+      HostBlock::backward<float>(grad, xhat, inv_std, scale, g_scale, g_offset);
+    } else {
+      HostBlock::backward<double>(grad, xhat, inv_std, scale, g_scale, g_offset);
+    }
+    d_scale.push_back(g_scale);
+    d_offset.push_back(g_offset);
+    return;
+  }
   const double inv_batch = 1.0 / static_cast<double>(grad.size(0));
   const auto g_offset = grad.sum(0);
   const auto g_scale = (grad * xhat).sum(0);
@@ -189,6 +328,22 @@ inline void norm_backward(at::Tensor grad, const at::Tensor& xhat, const at::Ten
   at::mul_out(grad, centred, scale * inv_std);
   d_scale.push_back(g_scale);
   d_offset.push_back(g_offset);
+}
+
+/// Runs f(k) for k in [0, n), the members of one group, which are independent of each other: on
+/// the CPU spread over LibTorch's threads (each member's elementwise work is too small for ATen
+/// to split, so one core idled while the other did them all in turn), else in order. The workers
+/// run without grad mode, as the autograd node's own thread does.
+template <class F>
+void for_each_member(std::int64_t n, bool cpu, F&& f) {
+  if (n < 2 || !cpu || at::get_num_threads() < 2 || at::in_parallel_region()) {
+    for (std::int64_t k = 0; k < n; ++k) f(k);
+    return;
+  }
+  at::parallel_for(0, n, 1, [&](std::int64_t begin, std::int64_t end) {
+    at::NoGradGuard no_grad;
+    for (std::int64_t k = begin; k < end; ++k) f(k);
+  });
 }
 
 inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state, const at::Tensor& w_state,
@@ -249,7 +404,8 @@ inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state
       const auto p = nodes[group.source][t];
       auto block = pre[t].narrow(1, group.first_slot * width, static_cast<std::int64_t>(group.nodes.size()) * width);
       at::mm_out(block, masked ? p * cfg.mask_h : p, w_group[g]);
-      for (auto i : group.nodes) finish_node(i, t, p);
+      for_each_member(static_cast<std::int64_t>(group.nodes.size()), p.is_cpu(),
+                      [&](std::int64_t k) { finish_node(group.nodes[static_cast<std::size_t>(k)], t, p); });
     }
     auto s = states[t + 1];
     const auto& loose = plan.loose_ends;
@@ -420,7 +576,11 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
       const auto& group = groups.groups[k];
       const auto p = nodes[group.source][t];
       auto d_source = d_nodes[group.source];
-      for (auto i : group.nodes) d_source.add_(node_backward(i, t, p));
+      std::vector<at::Tensor> carry(group.nodes.size());
+      detail::for_each_member(static_cast<std::int64_t>(group.nodes.size()), p.is_cpu(), [&](std::int64_t k) {
+        carry[static_cast<std::size_t>(k)] = node_backward(group.nodes[static_cast<std::size_t>(k)], t, p);
+      });
+      for (const auto& c : carry) d_source.add_(c);  // in member order, as before: the same sums
       const auto block = d_pre[t].narrow(1, group.first_slot * width, static_cast<std::int64_t>(group.nodes.size()) * width);
       const auto d_in = at::mm(block, w_group[k].t());
       if (masked) {

@@ -5,13 +5,15 @@
 /// For PTB the logits are N × V = 2240 × 10,000 floats (90 MB) per window. Through plain
 /// autograd they are written by the GEMM, read and rewritten by log-softmax, and the backward
 /// builds a dense one-hot gradient and a softmax gradient of the same size. Here the forward turns
-/// the logits into log-probabilities in place and the backward into softmax − one-hot in place,
-/// so the step touches the big matrix five times instead of about ten.
+/// the logits into probabilities in place and the backward into softmax − one-hot in place,
+/// so the step touches the big matrix four times instead of about ten.
 #ifndef ENAS_NN_TIED_SOFTMAX_HPP
 #define ENAS_NN_TIED_SOFTMAX_HPP
 
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/custom_function.h>
+
+#include <limits>
 
 #include "enas/core/error.hpp"
 
@@ -27,11 +29,17 @@ class TiedSoftmaxCe : public torch::autograd::Function<TiedSoftmaxCe> {
  public:
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& hidden,
                                                 const at::Tensor& embedding, const at::Tensor& target) {
-    auto log_prob = at::mm(hidden, embedding.t());
-    log_softmax_in_place(log_prob);
-    const auto loss = -log_prob.gather(1, target.reshape({-1, 1})).sum();
+    // The probabilities, not their logarithms, stay for the backward pass (softmax − one-hot):
+    // one pass over the matrix fewer than log-softmax followed by exp (measured: 15 ms against
+    // 20 + 13 ms at 2240 × 10,000 on two cores). The loss takes the log of the N target
+    // probabilities only, floored at the smallest normal float (a cross-entropy of 87 nats per
+    // word, far beyond any trained or diverging model) so that it stays finite.
+    auto prob = at::mm(hidden, embedding.t());
+    at::softmax_out(prob, prob, 1, c10::nullopt);
+    const auto picked = prob.gather(1, target.reshape({-1, 1}));
+    const auto loss = -at::clamp_min(picked, std::numeric_limits<float>::min()).log().sum();
     ctx->save_for_backward({hidden, embedding});
-    ctx->saved_data["log_prob"] = log_prob;
+    ctx->saved_data["prob"] = prob;
     ctx->saved_data["target"] = target;
     ctx->saved_data["used"] = false;
     return {loss};
@@ -46,7 +54,7 @@ class TiedSoftmaxCe : public torch::autograd::Function<TiedSoftmaxCe> {
     const auto saved = ctx->get_saved_variables();
     const auto& hidden = saved[0];
     const auto& embedding = saved[1];
-    auto grad = ctx->saved_data["log_prob"].toTensor().exp_();  // softmax − one-hot, in place
+    auto grad = ctx->saved_data["prob"].toTensor();  // softmax − one-hot, in place
     const auto target = ctx->saved_data["target"].toTensor().reshape({-1, 1});
     grad.scatter_add_(1, target, at::full({target.size(0), 1}, -1.0, grad.options()));
     const auto& g = grad_outputs[0];
