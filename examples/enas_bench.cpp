@@ -87,7 +87,7 @@ double final_step(const BenchOptions& o, const at::Device& device) {
   auto state = at::zeros({o.batch, o.hidden}, at::TensorOptions().device(device));
   // As LmFinalTask trains: on CUDA the step is captured once and replayed (--cuda_graphs).
   const auto lr = at::full({}, 20.0, at::TensorOptions().device(device));
-  enas::cuda::GraphedStep graph(o.cuda_graphs, 3, [](const std::string& m) { fmt::print(stderr, "enas_bench: {}\n", m); });
+  enas::cuda::GraphedStep graph(o.cuda_graphs);
   auto step = [&] {
     graph.run(device, [&] {
       auto r = model->forward(x, y, state);
@@ -95,6 +95,7 @@ double final_step(const BenchOptions& o, const at::Device& device) {
       r.loss.backward();
       sgd.step(params, lr);
     });
+    if (const auto notice = graph.take_notice(); !notice.empty()) fmt::print(stderr, "enas_bench: {}\n", notice);
   };
   return median_ms(step, o.steps, o.warmup, device);
 }

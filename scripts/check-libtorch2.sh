@@ -10,6 +10,7 @@
 # (default /var/cache/enas), so that a rerun only rebuilds what changed. The Debian mirror is the
 # one the machine's apt sources name. Prints one line per stage at the end.
 set -euo pipefail
+trap 'echo "check-libtorch2.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 repo=$(cd "$(dirname "$0")/.." && pwd)
 shared=$(cd "$repo/.." && pwd)/shared
 cache=${ENAS_TRIXIE_CACHE:-/var/cache/enas}
@@ -20,7 +21,8 @@ case "$stages" in cpu|cuda|all) ;; *) echo "check-libtorch2.sh: unknown stage '$
 
 # The Debian archive the machine already uses: the first URI of a deb entry for its release
 # (deb822 .sources files or one-line sources.list entries), never a host written down here.
-debian_mirror() {
+debian_mirror() (
+  set +e +o pipefail  # a missing sources file is no error here: the caller checks for a result
   local codename
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   {
@@ -35,7 +37,7 @@ debian_mirror() {
     cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
       awk -v c="$codename" '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i == c) { print ($2 ~ /^\[/ ? $3 : $2); break } }'
   } | head -n 1
-}
+)
 
 common_packages=cmake,make,g++,ca-certificates,libopenblas0-openmp,libfmt-dev,libxtensor-dev,xtl-dev,nlohmann-json3-dev,catch2,libcli11-dev
 declare -A root_packages=(

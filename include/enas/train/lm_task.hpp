@@ -375,8 +375,7 @@ class LmFinalTask : public LmTaskBase {
     });
     ++batches_;
     StepResult out{static_.loss, static_.norm, lr};
-    out.notice = std::move(graph_notice_);
-    graph_notice_.clear();
+    out.notice = graph_.take_notice();
     return out;
   }
 
@@ -421,8 +420,7 @@ class LmFinalTask : public LmTaskBase {
   Model model_;
   std::vector<at::Tensor> params_;
   StaticStep static_;
-  std::string graph_notice_;
-  cuda::GraphedStep graph_{options_.cuda_graphs, 3, [this](const std::string& m) { graph_notice_ = m; }};
+  cuda::GraphedStep graph_{options_.cuda_graphs};
 };
 
 /// The PTB cell spaces train on the language-modelling tasks.

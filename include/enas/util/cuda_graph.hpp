@@ -8,7 +8,6 @@
 #include <c10/core/Device.h>
 #include <c10/util/Exception.h>
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -29,8 +28,8 @@ namespace enas::cuda {
 /// static inputs, calls run(), and reads the static outputs. The first `warmup` runs are eager on
 /// a side stream (capture needs the lazily made state, such as momentum buffers and library
 /// handles, to exist); the next one is captured and every later one replays the graph. A step
-/// that cannot be captured (a host read, a shape that changes) is reported once through
-/// `on_fallback` and runs eagerly from then on.
+/// that cannot be captured (a host read, a shape that changes) runs eagerly from then on, and
+/// take_notice() returns, once, the message that says so.
 ///
 /// Requirements on the step: no host synchronisation (item(), a copy to the host), the same
 /// shapes and the same host-side choices every time, random numbers only from LibTorch's
@@ -38,8 +37,14 @@ namespace enas::cuda {
 /// as device tensors.
 class GraphedStep {
  public:
-  explicit GraphedStep(bool enabled, int warmup = 3, std::function<void(const std::string&)> on_fallback = {})
-      : enabled_(enabled), warmup_(warmup), on_fallback_(std::move(on_fallback)) {}
+  explicit GraphedStep(bool enabled, int warmup = 3) : enabled_(enabled), warmup_(warmup) {}
+  GraphedStep(const GraphedStep&) = delete;
+  GraphedStep& operator=(const GraphedStep&) = delete;
+  GraphedStep(GraphedStep&&) = default;
+  GraphedStep& operator=(GraphedStep&&) = default;
+
+  /// The message of a capture that failed since the last call (empty if none), for the run log.
+  std::string take_notice() { return std::exchange(notice_, std::string()); }
 
   /// Whether the step is replayed from a captured graph now.
   bool captured() const { return captured_; }
@@ -91,7 +96,7 @@ class GraphedStep {
         }
         graph_.reset();
         failed_ = true;
-        if (on_fallback_) on_fallback_("CUDA graph capture of the training step failed (" + why + "); running it eagerly");
+        notice_ = "CUDA graph capture of the training step failed (" + why + "); running it eagerly";
         c10::cuda::CUDAStreamGuard on_side(side);
         step();  // the captured attempt did not run on the device
       }
@@ -106,7 +111,7 @@ class GraphedStep {
  private:
   bool enabled_;
   int warmup_;
-  std::function<void(const std::string&)> on_fallback_;
+  std::string notice_;
   int runs_ = 0;
   bool captured_ = false;
   bool failed_ = false;
