@@ -168,15 +168,22 @@ ImageBench image_bench(const BenchOptions& o, const at::Device& device, double l
           enas::optim::Sgd({l2, bound, 0.9, true})};
 }
 
+/// `graphed`: a fixed architecture, whose step on CUDA is captured once and replayed as
+/// ImageFinalTask does (--cuda_graphs); the search steps change architecture every step.
 template <class Forward>
 double image_step_ms(const BenchOptions& o, const at::Device& device, ImageBench& b, const std::vector<at::Tensor>& params,
-                     Forward&& forward) {
+                     Forward&& forward, bool graphed = false) {
+  const auto lr = at::full({}, 0.05, at::TensorOptions().device(device));
+  enas::cuda::GraphedStep graph(graphed && o.cuda_graphs);
   auto step = [&] {
-    const auto f = forward(b.images);
-    auto loss = at::cross_entropy_loss(f.logits, b.labels);
-    if (f.aux_logits.defined()) loss = loss + 0.4 * at::cross_entropy_loss(f.aux_logits, b.labels);
-    loss.backward();
-    b.sgd.step(params, 0.05);
+    graph.run(device, [&] {
+      const auto f = forward(b.images);
+      auto loss = at::cross_entropy_loss(f.logits, b.labels);
+      if (f.aux_logits.defined()) loss = loss + 0.4 * at::cross_entropy_loss(f.aux_logits, b.labels);
+      loss.backward();
+      b.sgd.step(params, lr);
+    });
+    if (const auto notice = graph.take_notice(); !notice.empty()) fmt::print(stderr, "enas_bench: {}\n", notice);
   };
   return median_ms(step, o.steps, o.warmup, device);
 }
@@ -251,7 +258,7 @@ double micro_final_step(const BenchOptions& o, const at::Device& device) {
   enas::nn::to_channels_last(*model);
   auto b = image_bench(o, device, 1e-4, 0.0);
   const auto params = model->parameters();
-  return image_step_ms(o, device, b, params, [&](const at::Tensor& x) { return model->forward(x); });
+  return image_step_ms(o, device, b, params, [&](const at::Tensor& x) { return model->forward(x); }, /*graphed=*/true);
 }
 
 bool is_image_workload(const std::string& w) {
@@ -281,7 +288,7 @@ int main(int argc, char** argv) {
   app.add_option("--device", o.device, "cpu or cuda (the controller always runs on the CPU); on CUDA each line adds host_ms, the host's time to issue a step")
       ->capture_default_str();
   app.add_flag("!--no_tune_allocator", o.tune_allocator, "keep glibc's default malloc thresholds");
-  app.add_flag("!--no_cuda_graphs", o.cuda_graphs, "final_step on CUDA: run every step eagerly instead of replaying a CUDA graph");
+  app.add_flag("!--no_cuda_graphs", o.cuda_graphs, "final_step and micro_final_step on CUDA: run every step eagerly instead of replaying a CUDA graph");
   CLI11_PARSE(app, argc, argv);
   try {
     if (o.tune_allocator) enas::tune_host_allocator();

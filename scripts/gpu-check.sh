@@ -105,6 +105,8 @@ stage 60 bench_final_step_eager.log "$bench" final_step "${ptb[@]}" --no_cuda_gr
 for w in micro_final_step micro_search_step; do
   stage 60 "bench_$w.log" "$bench" "$w" "${micro[@]}" && row "enas_bench $w" "$(cat "$out/bench_$w.log")"
 done
+stage 60 bench_micro_final_step_eager.log "$bench" micro_final_step "${micro[@]}" --no_cuda_graphs &&
+  row "enas_bench micro_final_step, no graph" "$(cat "$out/bench_micro_final_step_eager.log")"
 stage 60 bench_macro_search_step.log "$bench" macro_search_step --layers 12 --filters 36 --batch 128 --device cuda --steps 20 &&
   row "enas_bench macro_search_step" "$(cat "$out/bench_macro_search_step.log")"
 

@@ -514,3 +514,116 @@ TEST_CASE("bf16 mixed precision trains a micro network as float does and its sea
     CHECK(reads.reads() == 0);
   }
 }
+
+TEST_CASE("the static (CUDA graph) micro and macro final steps compute what the plain steps compute",
+          "[cifar][final][cuda_graph][host_reads]") {
+  // With --cuda_graphs the batch, learning rate and drop-path progress go through static tensors
+  // (on CUDA the step is then captured and replayed); the smaller last batch of an epoch takes the
+  // plain step. Losses, gradient norms, correct counts and the weights after the steps must be the
+  // plain steps', across an epoch boundary (48 images: batches of 32 and 16), with drop-path, the
+  // auxiliary head and dropout on (off on CUDA, where a replayed graph draws its random numbers
+  // at other offsets), and no step may read a value back to the host. On the CPU both run the
+  // same operations, so they agree to float rounding; cuDNN may pick other algorithms per run.
+  auto real = enas::test::small_real_cifar10(48, 64);
+  if (!real) {
+    WARN("skipped: CIFAR-10 not found (data/cifar-10-batches-bin, $ENAS_DATA_DIR or ../shared/data)");
+    return;
+  }
+  const at::Device device(enas::test::device_name());
+  auto compare = [&](auto space_tag, const typename decltype(space_tag)::type::Arch& arc, enas::train::ImageOptions o) {
+    using Space = typename decltype(space_tag)::type;
+    o.batch_size = 32;
+    o.out_filters = 4;
+    o.num_epochs = 3;
+    if (device.is_cuda()) o.keep_prob = o.drop_path_keep_prob = 1.0;
+    const double tolerance = device.is_cuda() ? 1e-3 : 1e-6;
+    auto run = [&](bool graphs) {
+      o.cuda_graphs = graphs;
+      at::manual_seed(13);
+      typename enas::train::TaskFor<Space>::Final task(arc, o, *real, device, 13);
+      std::vector<double> seen;
+      std::vector<enas::train::StepResult> results;
+      {
+        enas::test::HostReads reads;
+        for (std::int64_t s = 0; s < 5; ++s) results.push_back(task.train_step(s));
+        CHECK(reads.reads() == 0);
+      }
+      for (std::size_t s = 0; s < results.size(); ++s) {
+        CHECK(results[s].lr == Approx(task.lr_at(static_cast<std::int64_t>(s))));
+        CHECK(results[s].batch == (s % 2 == 0 ? 32 : 16));
+        seen.push_back(results[s].loss.template item<double>());
+        seen.push_back(results[s].grad_norm.template item<double>());
+        seen.push_back(static_cast<double>(results[s].correct.template item<std::int64_t>()));
+      }
+      for (const auto& p : task.model()->parameters()) seen.push_back(p.abs().sum().template item<double>());
+      return seen;
+    };
+    const auto plain = run(false);
+    const auto graphed = run(true);
+    REQUIRE(plain.size() == graphed.size());
+    for (std::size_t i = 0; i < plain.size(); ++i) {
+      INFO("value " << i);
+      CHECK(graphed[i] == Approx(plain[i]).epsilon(tolerance));
+    }
+  };
+  SECTION("micro") {
+    using Micro = enas::spaces::MicroEnas;
+    auto o = enas::train::ImageOptions::micro_final_defaults();
+    o.num_layers = 3;
+    o.drop_path_keep_prob = 0.6;
+    o.use_aux_heads = true;
+    compare(enas::TypeTag<Micro>{}, Micro::parse("0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1"), o);
+  }
+  SECTION("macro") {
+    using Macro = enas::spaces::MacroOf<6>;
+    enas::controllers::Lstm<Macro> controller(Macro::controller_defaults(), 5);
+    auto o = enas::train::ImageOptions::macro_final_defaults();
+    o.num_layers = 6;
+    compare(enas::TypeTag<Macro>{}, Macro::decode(controller.sample(1).arc(0)), o);
+  }
+}
+
+TEST_CASE("batch norm over channels-last CPU tensors computes what at::batch_norm computes", "[cifar][norm]") {
+  // nn::batch_norm_batch_stats takes its own loops for channels-last float and double CPU tensors
+  // (LibTorch's kernel is slow there): outputs, the three gradients and the moving statistics
+  // must be at::batch_norm's on NCHW copies of the same values, with any number of threads.
+  at::manual_seed(17);
+  const int threads = at::get_num_threads();
+  for (const auto dtype : {at::kFloat, at::kDouble}) {
+    for (const auto& shape : std::vector<std::vector<std::int64_t>>{{32, 20, 32, 32}, {3, 5, 3, 3}, {2, 7, 1, 1}}) {
+      const auto x = (at::randn(shape, dtype) * 3 + 2).contiguous(at::MemoryFormat::ChannelsLast);
+      const auto scale = at::rand({shape[1]}, dtype) + 0.5, offset = at::randn({shape[1]}, dtype);
+      const auto grad = at::randn(shape, dtype);
+      REQUIRE(enas::nn::channels_last_norm_applies(x, scale, offset));
+      auto run = [&](bool loops, int n_threads) {
+        at::set_num_threads(n_threads);
+        auto xi = x.clone(loops ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous).requires_grad_();
+        auto s = scale.clone().requires_grad_(), o = offset.clone().requires_grad_();
+        auto mean = at::full({shape[1]}, 0.5, dtype), var = at::full({shape[1]}, 2.0, dtype);
+        const auto y = loops ? enas::nn::batch_norm_batch_stats(xi, s, o, mean, var, 0.1, 1e-5)
+                             : at::batch_norm(xi, s, o, mean, var, true, 0.1, 1e-5, false);
+        y.backward(grad);
+        return std::vector<at::Tensor>{y.contiguous(), xi.grad().contiguous(), s.grad(), o.grad(), mean, var};
+      };
+      const auto expected = run(false, 1);
+      for (int n : {1, 2}) {
+        const auto got = run(true, n);
+        const double tol = dtype == at::kFloat ? 2e-4 : 1e-10;
+        for (std::size_t k = 0; k < got.size(); ++k) {
+          INFO("dtype " << dtype << ", shape " << shape[0] << "x" << shape[1] << "x" << shape[2] << ", threads " << n
+                        << ", tensor " << k << " (y, dx, dscale, doffset, moving mean, moving var)");
+          const double scale_k = 1.0 + expected[k].abs().max().item<double>();
+          CHECK((got[k] - expected[k]).abs().max().item<double>() <= tol * scale_k);
+        }
+      }
+      const auto a = run(true, 1), b = run(true, 2);
+      for (std::size_t k = 0; k < a.size(); ++k) CHECK(at::equal(a[k], b[k]));  // the thread count changes nothing
+    }
+  }
+  at::set_num_threads(threads);
+  // The layouts and types it does not take go to at::batch_norm unchanged.
+  const auto nchw = at::randn({4, 3, 5, 5});
+  CHECK_FALSE(enas::nn::channels_last_norm_applies(nchw, at::ones({3}), at::zeros({3})));
+  CHECK_FALSE(enas::nn::channels_last_norm_applies(nchw.contiguous(at::MemoryFormat::ChannelsLast).to(at::kBFloat16),
+                                                   at::ones({3}), at::zeros({3})));
+}

@@ -22,6 +22,7 @@
 #include "enas/core/error.hpp"
 #include "enas/core/ops.hpp"
 #include "enas/core/type_list.hpp"
+#include "enas/nn/channels_last_norm.hpp"
 
 namespace enas::nn {
 
@@ -137,6 +138,7 @@ class NormImpl : public torch::nn::Cloneable<NormImpl> {
   /// in evaluation mode (eval()); batch statistics always without moving ones.
   at::Tensor forward(const at::Tensor& x) {
     const bool batch_stats = !track_ || is_training();
+    if (batch_stats) return batch_norm_batch_stats(x, scale, offset, running_mean, running_var, 1.0 - decay_, eps_);
     return at::batch_norm(x, scale, offset, running_mean, running_var, batch_stats, 1.0 - decay_, eps_,
                           /*cudnn_enabled=*/true);
   }

@@ -293,6 +293,8 @@ class MacroFixedModelImpl : public torch::nn::Cloneable<MacroFixedModelImpl<Spac
     }
     return {detail::classify(global_avg_pool(out), fc, options_.keep_prob, this->is_training()), at::Tensor()};
   }
+  /// The progress as a 0-dim tensor (the graphed final step's form); ignored as well.
+  ImageForward forward(const at::Tensor& images, const at::Tensor& /*progress*/) { return forward(images); }
 
   const Arch& arch() const { return arch_; }
   const ImageModelOptions& options() const { return options_; }

@@ -266,11 +266,17 @@ class MicroFixedModelImpl : public torch::nn::Cloneable<MicroFixedModelImpl<Spac
   /// Logits (and auxiliary logits in training). `progress` = min(1, (step + 1) / total steps)
   /// ramps drop-path in (§5.6); it has no effect outside training.
   ImageForward forward(const at::Tensor& images, double progress = 1.0) {
+    return forward(images, at::full({}, progress, images.options().dtype(at::kFloat)));
+  }
+  /// The same with the progress as a 0-dim float tensor on the images' device: a step recorded
+  /// once (a CUDA graph) reads a new value at every replay.
+  ImageForward forward(const at::Tensor& images, const at::Tensor& progress) {
     const auto x0 = stem_norm->forward(stem->forward(images));
     at::Tensor h_prev_prev = x0, h_prev = x0;
     ImageForward result;
     for (std::size_t l = 0; l < cells_.size(); ++l) {
-      auto out = cell(l, h_prev_prev, h_prev, drop_path_keep(static_cast<std::int64_t>(l), progress));
+      const auto keep = this->is_training() ? drop_path_keep(static_cast<std::int64_t>(l), progress) : at::Tensor();
+      auto out = cell(l, h_prev_prev, h_prev, keep);
       h_prev_prev = h_prev;
       h_prev = out;
       if (this->is_training() && !aux.is_empty() && static_cast<std::int64_t>(l) == options_.aux_layer()) result.aux_logits = aux->forward(out);
@@ -282,9 +288,12 @@ class MicroFixedModelImpl : public torch::nn::Cloneable<MicroFixedModelImpl<Spac
   /// Keep probability of drop-path in cell l at training progress p ∈ [0, 1] (§5.6):
   /// 1 − p·(1 − k_l) with k_l = 1 − (l + 1)/(L + 2)·(1 − keep).
   double drop_path_keep(std::int64_t l, double progress) const {
-    const double layer_keep = 1.0 - static_cast<double>(l + 1) / static_cast<double>(options_.num_layers + 2) *
-                                        (1.0 - options_.drop_path_keep);
-    return 1.0 - std::min(1.0, progress) * (1.0 - layer_keep);
+    return 1.0 - std::min(1.0, progress) * (1.0 - layer_keep(l));
+  }
+  /// The same on a progress tensor; undefined when drop-path is off (keep 1).
+  at::Tensor drop_path_keep(std::int64_t l, const at::Tensor& progress) const {
+    if (layer_keep(l) >= 1.0) return at::Tensor();
+    return 1.0 - progress.clamp_max(1.0) * (1.0 - layer_keep(l));
   }
 
   const Arch& arch() const { return arch_; }
@@ -306,14 +315,20 @@ class MicroFixedModelImpl : public torch::nn::Cloneable<MicroFixedModelImpl<Spac
     std::vector<FactorizedReduction> out_reduce;  // per unused node; null when at the output resolution
   };
 
-  /// Each example's path survives with probability `keep` and is scaled by 1/keep.
-  static at::Tensor drop_path(const at::Tensor& x, double keep) {
-    if (keep >= 1.0) return x;
-    const auto mask = at::empty({x.size(0), 1, 1, 1}, x.options()).bernoulli_(keep);
-    return x * mask / keep;
+  double layer_keep(std::int64_t l) const {
+    return 1.0 - static_cast<double>(l + 1) / static_cast<double>(options_.num_layers + 2) * (1.0 - options_.drop_path_keep);
   }
 
-  at::Tensor cell(std::size_t l, const at::Tensor& in0, const at::Tensor& in1, double keep) {
+  /// Each example's path survives with probability `keep` (a 0-dim tensor; undefined: always)
+  /// and is scaled by 1/keep.
+  static at::Tensor drop_path(const at::Tensor& x, const at::Tensor& keep) {
+    if (!keep.defined()) return x;
+    const std::vector<std::int64_t> per_example{x.size(0), 1, 1, 1};
+    auto mask = at::empty(per_example, keep.options()).bernoulli_(keep.expand(per_example));
+    return x * mask.div_(keep).to(x.scalar_type());
+  }
+
+  at::Tensor cell(std::size_t l, const at::Tensor& in0, const at::Tensor& in1, const at::Tensor& keep) {
     auto& m = cells_[l];
     const int c = m.reduce ? 1 : 0;
     auto x1 = m.calibrate1.is_empty() ? in1 : m.calibrate1->forward(in1);
@@ -323,7 +338,7 @@ class MicroFixedModelImpl : public torch::nn::Cloneable<MicroFixedModelImpl<Spac
       auto branch = [&](int slot, int input) {
         auto& op = m.ops[static_cast<std::size_t>(2 * k + slot)];
         auto y = op->forward(nodes[static_cast<std::size_t>(input)]);
-        return this->is_training() && !op->is_identity() ? drop_path(y, keep) : y;
+        return op->is_identity() ? y : drop_path(y, keep);
       };
       nodes.push_back(branch(0, n.x_id) + branch(1, n.y_id));
     }

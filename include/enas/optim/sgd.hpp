@@ -115,12 +115,14 @@ class Sgd {
     return norm;
   }
 
-  /// p −= lr·d, with lr a host number or (when defined) a device scalar.
+  /// p −= lr·d, with lr a host number or (when defined) a device scalar. Both round lr·d to
+  /// float before the subtraction (a fused p − lr·d rounds once and differs in the last place),
+  /// so the graphed step and the plain one give the same weights.
   static void descend(at::Tensor& p, const at::Tensor& d, double lr, const at::Tensor& lr_tensor) {
     if (lr_tensor.defined()) {
       p.sub_(d * lr_tensor);
     } else {
-      p.sub_(d, lr);
+      p.sub_(d * lr);
     }
   }
 

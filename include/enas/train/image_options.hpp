@@ -44,6 +44,7 @@ struct ImageOptions {
   bool channels_last = true;
   bool mixed_precision = false;   ///< bf16 autocast of the child network (util/autocast.hpp)
   bool cudnn_benchmark = true;    ///< on CUDA, let cuDNN time and pick its convolution algorithms
+  bool cuda_graphs = true;        ///< final training on CUDA: replay the step from a CUDA graph
 
   /// scripts/cifar10_macro_search.sh.
   static ImageOptions macro_search_defaults() { return ImageOptions{}; }
@@ -117,7 +118,11 @@ struct ImageOptions {
                 "run the child network's convolutions and products in bfloat16 (autocast); weights, gradients, "
                 "the loss and the controller stay float"),
         control("cudnn_benchmark", &O::cudnn_benchmark,
-                "on CUDA, time cuDNN's convolution algorithms once per shape and keep the fastest")),
+                "on CUDA, time cuDNN's convolution algorithms once per shape and keep the fastest"),
+        control("cuda_graphs", &O::cuda_graphs,
+                "on CUDA, capture the training step once as a CUDA graph and replay it (one launch per step; the "
+                "smaller last batch of an epoch runs eagerly)",
+                any(), kFinalOnly)),
                           loop_fields<ImageOptions>());
   }
 

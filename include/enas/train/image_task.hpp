@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <type_traits>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,7 @@
 #include "enas/train/step_result.hpp"
 #include "enas/util/autocast.hpp"
 #include "enas/util/cuda.hpp"
+#include "enas/util/cuda_graph.hpp"
 
 namespace enas::train {
 
@@ -69,6 +72,15 @@ inline at::Tensor classification_loss(const nn::ImageForward& f, const at::Tenso
 inline at::Tensor count_correct(const at::Tensor& logits, const at::Tensor& labels) {
   return logits.argmax(1).eq(labels).sum();
 }
+
+/// Whether a fixed image model also takes its progress as a 0-dim tensor, which the graphed
+/// final step needs (a model without that overload trains with the plain step).
+template <class Model, class = void>
+struct TakesProgressTensor : std::false_type {};
+template <class Model>
+struct TakesProgressTensor<Model, std::void_t<decltype(std::declval<Model&>()->forward(
+                                      std::declval<const at::Tensor&>(), std::declval<const at::Tensor&>()))>>
+    : std::true_type {};
 
 }  // namespace detail
 
@@ -324,15 +336,26 @@ class ImageFinalTask : public ImageTaskBase {
 
   Model& model() { return model_; }
 
+  /// One step on the next augmented training batch. With options().cuda_graphs the batch, the
+  /// learning rate and the progress go through static device tensors, and on CUDA the step is
+  /// recorded once as a CUDA graph and then replayed; the smaller last batch of an epoch takes the
+  /// plain step, as does a model without the tensor-progress overload. On the CPU the static step
+  /// runs eagerly, which the tests compare with the plain one.
   StepResult train_step(std::int64_t step) {
     const auto batch = train_.next_batch();
     nn::set_mode(*model_, true);
-    return finish_step(forward(layout(batch.images), step), batch, params_, step);
+    if constexpr (detail::TakesProgressTensor<Model>::value) {
+      if (options_.cuda_graphs && batch.labels.size(0) == options_.batch_size) return static_step(batch, step);
+    }
+    return finish_step(forward(layout(batch.images), progress(step)), batch, params_, step);
   }
+
+  /// Whether the training step is now replayed from a CUDA graph.
+  bool step_graphed() const { return graph_.captured(); }
 
   double evaluate_test() {
     nn::set_mode(*model_, false);
-    return accuracy(*test_, [&](const at::Tensor& images) { return forward(images, 0).logits; });
+    return accuracy(*test_, [&](const at::Tensor& images) { return forward(images, 1.0).logits; });
   }
   void epoch_evaluation(io::RunLog& log, std::int64_t epoch, std::int64_t step) {
     log.eval(epoch, step, test_metric, evaluate_test());
@@ -340,15 +363,58 @@ class ImageFinalTask : public ImageTaskBase {
   void final_evaluation(io::RunLog&, std::int64_t, std::int64_t) {}
 
  private:
-  /// Every fixed image model takes the run's progress in (0, 1], for schedules such as the micro
-  /// model's drop-path ramp (§5.6); models without one ignore it.
-  nn::ImageForward forward(const at::Tensor& images, std::int64_t step) {
-    const double total = static_cast<double>(options_.num_epochs * batches_per_epoch());
-    const auto scope = precision();
-    return model_->forward(images, total > 0 ? static_cast<double>(step + 1) / total : 1.0);
+  /// The step through static tensors (see train_step).
+  StepResult static_step(const data::ImageBatch& batch, std::int64_t step) {
+    if (!static_.images.defined()) {
+      const auto scalar = at::TensorOptions().device(device_).dtype(at::kFloat);
+      static_ = {layout(batch.images).clone(), batch.labels.clone(), at::zeros({}, scalar), at::zeros({}, scalar), {}, {}, {}};
+    }
+    static_.images.copy_(layout(batch.images), /*non_blocking=*/true);
+    static_.labels.copy_(batch.labels, /*non_blocking=*/true);
+    const double lr = lr_at(step);
+    static_.lr.fill_(lr);
+    static_.progress.fill_(progress(step));
+    graph_.run(device_, [&] {
+      at::Tensor main_loss;
+      const auto f = [&] {
+        const auto scope = precision();
+        return model_->forward(static_.images, static_.progress);
+      }();
+      detail::classification_loss(f, static_.labels, options_.aux_weight, &main_loss).backward();
+      static_.norm = sgd_.step(params_, static_.lr);
+      static_.loss = main_loss;
+      static_.correct = detail::count_correct(f.logits.detach(), static_.labels);
+    });
+    StepResult r;
+    r.loss = static_.loss;
+    r.grad_norm = static_.norm;
+    r.lr = lr;
+    r.correct = static_.correct;
+    r.batch = options_.batch_size;
+    r.notice = graph_.take_notice();
+    return r;
   }
 
+  /// Every fixed image model takes the run's progress in (0, 1], for schedules such as the micro
+  /// model's drop-path ramp (§5.6); models without one ignore it.
+  double progress(std::int64_t step) const {
+    const double total = static_cast<double>(options_.num_epochs * batches_per_epoch());
+    return total > 0 ? static_cast<double>(step + 1) / total : 1.0;
+  }
+  nn::ImageForward forward(const at::Tensor& images, double progress) {
+    const auto scope = precision();
+    return model_->forward(images, progress);
+  }
+
+  /// The static tensors of the graphed step: its inputs (batch, learning rate, progress) and
+  /// outputs.
+  struct StaticStep {
+    at::Tensor images, labels, lr, progress, loss, norm, correct;
+  };
+
   Model model_;
+  StaticStep static_;
+  cuda::GraphedStep graph_{options_.cuda_graphs};
 };
 
 }  // namespace enas::train

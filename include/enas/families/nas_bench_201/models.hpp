@@ -271,6 +271,8 @@ class FixedModelImpl : public torch::nn::Cloneable<FixedModelImpl<Space>> {
       });
     });
   }
+  /// The progress as a 0-dim tensor (the graphed final step's form); ignored as well.
+  nn::ImageForward forward(const at::Tensor& images, const at::Tensor& /*progress*/) { return forward(images); }
 
   const Arch& arch() const { return arch_; }
   const ModelOptions& options() const { return options_; }
