@@ -154,11 +154,13 @@ struct NormWindowStats {
 };
 
 /// The batch-norm arithmetic as plain loops over a [B, W] block whose columns are contiguous
-/// (rows may be strided, as the node slots of the pre-activation buffer are), in two passes with
-/// the statistics accumulated in double. On the CPU a node's block is 64 × 512 floats: through
-/// ATen the same work is six operations, each paying its dispatch and a pass over memory, and the
-/// column reduction over a strided view is ATen's slow case (perf: the batch norm was most of
-/// the search step's time outside the matrix products). Other devices and layouts use ATen.
+/// (rows may be strided, as the node slots of the pre-activation buffer are), in two passes, the
+/// statistics accumulated in T over the B rows (the 64 of a PTB batch: a float sum's rounding stays
+/// near 1e-6 relative, and float accumulators let the column loops vectorise). On the CPU a node's
+/// block is 64 × 512 floats: through ATen the same work is six operations, each paying its
+/// dispatch and a pass over memory, and the column reduction over a strided view is ATen's slow
+/// case (perf: the batch norm was most of the search step's time outside the matrix products).
+/// Other devices and layouts use ATen.
 struct HostBlock {
   /// Whether `x` (and the optional other blocks) suit the loops: CPU, float or double, one dtype,
   /// unit column stride, 2-D, and vectors contiguous.
@@ -186,36 +188,37 @@ struct HostBlock {
   static void forward(at::Tensor& x, const at::Tensor& scale, const at::Tensor& offset, double eps, at::Tensor& mean,
                       at::Tensor& var, at::Tensor& xhat, at::Tensor& inv_std) {
     const auto rows = x.size(0), cols = x.size(1), xs = x.stride(0), hs = xhat.stride(0);
-    T* px = x.data_ptr<T>();
-    T* ph = xhat.data_ptr<T>();
-    const T* sc = scale.data_ptr<T>();
-    const T* of = offset.data_ptr<T>();
-    T* pm = mean.data_ptr<T>();
-    T* pv = var.data_ptr<T>();
-    T* pi = inv_std.data_ptr<T>();
-    std::vector<double> acc(static_cast<std::size_t>(cols), 0.0);
+    T* __restrict px = x.data_ptr<T>();
+    T* __restrict ph = xhat.data_ptr<T>();
+    const T* __restrict sc = scale.data_ptr<T>();
+    const T* __restrict of = offset.data_ptr<T>();
+    T* __restrict pm = mean.data_ptr<T>();
+    T* __restrict pv = var.data_ptr<T>();
+    T* __restrict pi = inv_std.data_ptr<T>();
+    const T inv_rows = T(1) / static_cast<T>(rows);
+    for (std::int64_t c = 0; c < cols; ++c) pm[c] = T(0);
     for (std::int64_t r = 0; r < rows; ++r) {
-      const T* row = px + r * xs;
-      for (std::int64_t c = 0; c < cols; ++c) acc[c] += row[c];
+      const T* __restrict row = px + r * xs;
+      for (std::int64_t c = 0; c < cols; ++c) pm[c] += row[c];
     }
     for (std::int64_t c = 0; c < cols; ++c) {
-      pm[c] = static_cast<T>(acc[c] / static_cast<double>(rows));
-      acc[c] = 0.0;
+      pm[c] *= inv_rows;
+      pv[c] = T(0);
     }
     for (std::int64_t r = 0; r < rows; ++r) {
-      const T* row = px + r * xs;
+      const T* __restrict row = px + r * xs;
       for (std::int64_t c = 0; c < cols; ++c) {
-        const double d = static_cast<double>(row[c]) - static_cast<double>(pm[c]);
-        acc[c] += d * d;
+        const T d = row[c] - pm[c];
+        pv[c] += d * d;
       }
     }
     for (std::int64_t c = 0; c < cols; ++c) {
-      pv[c] = static_cast<T>(acc[c] / static_cast<double>(rows));
-      pi[c] = static_cast<T>(1) / std::sqrt(pv[c] + static_cast<T>(eps));
+      pv[c] *= inv_rows;
+      pi[c] = T(1) / std::sqrt(pv[c] + static_cast<T>(eps));
     }
     for (std::int64_t r = 0; r < rows; ++r) {
-      T* row = px + r * xs;
-      T* hrow = ph + r * hs;
+      T* __restrict row = px + r * xs;
+      T* __restrict hrow = ph + r * hs;
       for (std::int64_t c = 0; c < cols; ++c) {
         const T h = (row[c] - pm[c]) * pi[c];
         hrow[c] = h;
@@ -230,34 +233,36 @@ struct HostBlock {
   static void backward(at::Tensor& grad, const at::Tensor& xhat, const at::Tensor& inv_std, const at::Tensor& scale,
                        at::Tensor& g_scale, at::Tensor& g_offset) {
     const auto rows = grad.size(0), cols = grad.size(1), gs = grad.stride(0), hs = xhat.stride(0);
-    T* pg = grad.data_ptr<T>();
-    const T* ph = xhat.data_ptr<T>();
-    const T* pi = inv_std.data_ptr<T>();
-    const T* sc = scale.data_ptr<T>();
-    T* pso = g_offset.data_ptr<T>();
-    T* pss = g_scale.data_ptr<T>();
-    std::vector<double> sum(static_cast<std::size_t>(cols), 0.0), dot(static_cast<std::size_t>(cols), 0.0);
+    T* __restrict pg = grad.data_ptr<T>();
+    const T* __restrict ph = xhat.data_ptr<T>();
+    const T* __restrict pi = inv_std.data_ptr<T>();
+    const T* __restrict sc = scale.data_ptr<T>();
+    T* __restrict sum = g_offset.data_ptr<T>();
+    T* __restrict dot = g_scale.data_ptr<T>();
+    for (std::int64_t c = 0; c < cols; ++c) sum[c] = dot[c] = T(0);
     for (std::int64_t r = 0; r < rows; ++r) {
-      const T* g = pg + r * gs;
-      const T* h = ph + r * hs;
+      const T* __restrict g = pg + r * gs;
+      const T* __restrict h = ph + r * hs;
       for (std::int64_t c = 0; c < cols; ++c) {
         sum[c] += g[c];
-        dot[c] += static_cast<double>(g[c]) * static_cast<double>(h[c]);
+        dot[c] += g[c] * h[c];
       }
     }
-    const double inv_batch = 1.0 / static_cast<double>(rows);
+    const T inv_rows = T(1) / static_cast<T>(rows);
+    // Per column: dx = k·(dy − m_sum − x̂·m_dot), k = scale/σ.
     std::vector<T> m_sum(static_cast<std::size_t>(cols)), m_dot(static_cast<std::size_t>(cols)), k(static_cast<std::size_t>(cols));
+    T* __restrict ms = m_sum.data();
+    T* __restrict md = m_dot.data();
+    T* __restrict pk = k.data();
     for (std::int64_t c = 0; c < cols; ++c) {
-      pso[c] = static_cast<T>(sum[c]);
-      pss[c] = static_cast<T>(dot[c]);
-      m_sum[c] = static_cast<T>(sum[c] * inv_batch);
-      m_dot[c] = static_cast<T>(dot[c] * inv_batch);
-      k[c] = sc[c] * pi[c];
+      ms[c] = sum[c] * inv_rows;
+      md[c] = dot[c] * inv_rows;
+      pk[c] = sc[c] * pi[c];
     }
     for (std::int64_t r = 0; r < rows; ++r) {
-      T* g = pg + r * gs;
-      const T* h = ph + r * hs;
-      for (std::int64_t c = 0; c < cols; ++c) g[c] = (g[c] - m_sum[c] - h[c] * m_dot[c]) * k[c];
+      T* __restrict g = pg + r * gs;
+      const T* __restrict h = ph + r * hs;
+      for (std::int64_t c = 0; c < cols; ++c) g[c] = (g[c] - ms[c] - h[c] * md[c]) * pk[c];
     }
   }
 };
@@ -550,8 +555,21 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
     const auto col = groups.slot[static_cast<std::size_t>(i)] * width;
     const auto hc = pre[t].narrow(1, col, width);
     auto dhc = d_pre[t].narrow(1, col, width);
+    const auto& kernel = kernels[plan.activation[static_cast<std::size_t>(i)]];
+    if (kernel.node_backward != nullptr) {
+      auto carry = at::empty_like(d);
+      auto dh = dhc.narrow(1, 0, hidden), dc = dhc.narrow(1, hidden, hidden);
+      if (kernel.node_backward(d, c, hc.narrow(1, 0, hidden), h, p, dh, dc, carry)) {
+        if (use_norm) {
+          detail::norm_backward(dhc, xhat[t].narrow(1, col, width), inv_std[t].narrow(0, col, width),
+                                scale[static_cast<std::size_t>(i)], d_scale[static_cast<std::size_t>(i)],
+                                d_offset[static_cast<std::size_t>(i)]);
+        }
+        return carry;
+      }
+    }
     const auto d_h = d * c;
-    dhc.narrow(1, 0, hidden).copy_(kernels[plan.activation[static_cast<std::size_t>(i)]].backward(d_h, hc.narrow(1, 0, hidden), h));
+    dhc.narrow(1, 0, hidden).copy_(kernel.backward(d_h, hc.narrow(1, 0, hidden), h));
     auto dhc_c = dhc.narrow(1, hidden, hidden);
     at::sigmoid_backward_out(dhc_c, d * (h - p), c);
     if (use_norm) {
