@@ -10,6 +10,7 @@
 #include "enas/core.hpp"         // torch-free vocabulary: concepts, arcs, controller programs
 #include "enas/util/runtime.hpp" // process settings: threads, seeds, devices
 #include "enas/util/stop.hpp"
+#include "enas/dist/launch.hpp"    // where this process sits in a multi-process launch
 #include "enas/io.hpp"           // archives, the run log, configurations as JSON
 #include "enas/data.hpp"         // PTB and CIFAR-10 readers and batches
 #include "enas/optim.hpp"        // optimizers and schedules
