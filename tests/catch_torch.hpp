@@ -12,4 +12,21 @@
 
 #include "catch2_compat.hpp"
 
+#include <cstddef>
+#include <vector>
+
+namespace enas::test {
+
+/// Checks two runs' recorded numbers pairwise to a relative tolerance, naming each index (the
+/// graphed-against-plain step tests).
+inline void check_all_close(const std::vector<double>& expected, const std::vector<double>& got, double epsilon) {
+  REQUIRE(got.size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    INFO("value " << i);
+    CHECK(got[i] == Approx(expected[i]).epsilon(epsilon));
+  }
+}
+
+}  // namespace enas::test
+
 #endif  // ENAS_TESTS_CATCH_TORCH_HPP

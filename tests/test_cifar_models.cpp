@@ -558,13 +558,7 @@ TEST_CASE("the static (CUDA graph) micro and macro final steps compute what the 
       for (const auto& p : task.model()->parameters()) seen.push_back(p.abs().sum().template item<double>());
       return seen;
     };
-    const auto plain = run(false);
-    const auto graphed = run(true);
-    REQUIRE(plain.size() == graphed.size());
-    for (std::size_t i = 0; i < plain.size(); ++i) {
-      INFO("value " << i);
-      CHECK(graphed[i] == Approx(plain[i]).epsilon(tolerance));
-    }
+    enas::test::check_all_close(run(false), run(true), tolerance);
   };
   SECTION("micro") {
     using Micro = enas::spaces::MicroEnas;

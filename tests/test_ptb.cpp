@@ -222,13 +222,7 @@ TEST_CASE("the static (CUDA graph) PTB final step computes what the plain step c
     seen.push_back(task.state().abs().sum().item<double>());
     return seen;
   };
-  const auto plain = run(false);
-  const auto graphed = run(true);
-  REQUIRE(plain.size() == graphed.size());
-  for (std::size_t i = 0; i < plain.size(); ++i) {
-    INFO("value " << i);
-    CHECK(graphed[i] == Approx(plain[i]).epsilon(1e-4));
-  }
+  enas::test::check_all_close(run(false), run(true), 1e-4);
 }
 
 TEST_CASE("PTB search steps read nothing back from the device and a log line reads its four numbers", "[ptb][search][host_reads]") {
