@@ -18,3 +18,21 @@ macro(enas_torch_cuda_flag out)
     set(${out} OFF)
   endif()
 endmacro()
+
+# LibTorch's c10d process groups (ProcessGroupGloo, TCPStore) are in libtorch_cpu, but the Gloo
+# header ProcessGroupGloo.hpp includes comes with Gloo itself (Debian: libgloo-dev; a PyTorch
+# installation's LibTorch ships it in its include folder). Found: ENAS_WITH_GLOO=1, and the
+# programs can run as several processes (dist/process_group.hpp).
+include(CheckIncludeFileCXX)
+macro(enas_gloo_flag out)
+  set(CMAKE_REQUIRED_INCLUDES ${TORCH_INCLUDE_DIRS})
+  set(CMAKE_REQUIRED_QUIET ON)
+  check_include_file_cxx("gloo/algorithm.h" ENAS_HAS_GLOO_HEADERS)
+  unset(CMAKE_REQUIRED_INCLUDES)
+  unset(CMAKE_REQUIRED_QUIET)
+  if(ENAS_HAS_GLOO_HEADERS)
+    set(${out} ON)
+  else()
+    set(${out} OFF)
+  endif()
+endmacro()

@@ -39,7 +39,7 @@ debian_mirror() (
   } | head -n 1
 )
 
-common_packages=cmake,make,g++,ca-certificates,libopenblas0-openmp,libfmt-dev,libxtensor-dev,xtl-dev,nlohmann-json3-dev,catch2,libcli11-dev
+common_packages=cmake,make,g++,ca-certificates,libopenblas0-openmp,libfmt-dev,libxtensor-dev,xtl-dev,nlohmann-json3-dev,catch2,libcli11-dev,libgloo-dev
 declare -A root_packages=(
   [cpu]="$common_packages,libtorch-dev"
   # nvidia-cuda-toolkit: nvcc and the CUDA headers and libraries LibTorch's CMake config asks for.

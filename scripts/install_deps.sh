@@ -2,12 +2,14 @@
 # Installs the Debian/Ubuntu packages enas builds with. Needs root (or sudo).
 #   LibTorch (libtorch-dev) with OpenBLAS (libopenblas0-openmp: without it LibTorch falls back to
 #   the reference BLAS, ~30x slower), fmt, xtensor, nlohmann-json, Catch2, CLI11, and the tools.
+#   libgloo-dev: the Gloo headers LibTorch's process groups need (several processes, docs/distributed.md).
 #   Optional extras: gnuplot-nox and graphviz (plots and cell pictures), python3-torch (the
 #   PyTorch reference benchmarks in ../shared/bench).
 set -euo pipefail
 packages=(cmake make g++ git curl ca-certificates
           libtorch-dev libopenblas0-openmp
-          libfmt-dev libxtensor-dev xtl-dev nlohmann-json3-dev catch2 libcli11-dev)
+          libfmt-dev libxtensor-dev xtl-dev nlohmann-json3-dev catch2 libcli11-dev
+          libgloo-dev)
 optional=(gnuplot-nox graphviz)
 [ "${ENAS_WITH_PYTORCH:-0}" = 1 ] && optional+=(python3-torch)
 

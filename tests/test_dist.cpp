@@ -1,11 +1,39 @@
-// The launch environment of torchrun, Open MPI and Slurm (dist/launch.hpp), on synthetic
-// environments: what each launcher sets, and every malformed value refused by name.
-#include "catch2_compat.hpp"
+// More than one process. The launch environment of torchrun, Open MPI and Slurm (dist/launch.hpp)
+// on synthetic environments: what each launcher sets, and every malformed value refused by name.
+// The process group (dist/process_group.hpp) with real processes over loopback: this test
+// program starts copies of itself as the ranks (as torchrun would: RANK, WORLD_SIZE, MASTER_ADDR,
+// MASTER_PORT), each running a hidden worker test case, and compares what they computed on their
+// shares of the batch with one process's steps on the whole batch.
+#include <ATen/ATen.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <memory>
+#include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "enas/dist/data_parallel.hpp"
 #include "enas/dist/launch.hpp"
+#include "enas/dist/process_group.hpp"
+#include "enas/spaces/ptb_cell.hpp"
+#include "enas/train/lm_task.hpp"
+#include "support.hpp"
+
+#include "catch_torch.hpp"  // last: Catch2's CHECK must win over glog's
+
+extern char** environ;
 
 namespace {
 
@@ -122,3 +150,280 @@ TEST_CASE("a malformed launch environment is refused with the variable, its valu
                       {"SLURM_STEP_NUM_NODES", "2"}}),
              Contains("MASTER_ADDR is not set") && Contains("Slurm"));
 }
+
+#if defined(ENAS_WITH_GLOO)
+
+namespace {
+
+namespace fs = std::filesystem;
+using enas::spaces::PtbEnas;
+
+/// A synthetic corpus of 40 words: the steps' arithmetic, not the language, matters here.
+const enas::data::PtbCorpus& tiny_corpus() {
+  static const auto corpus = [] {
+    enas::data::PtbCorpus c;
+    const std::int64_t vocab = 40;
+    for (std::int64_t i = 0; i < vocab; ++i) {
+      c.words.push_back("w" + std::to_string(i));
+      c.ids[c.words.back()] = i;
+    }
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<std::int64_t> pick(0, vocab - 1);
+    auto stream = [&](std::size_t n) {
+      auto s = xt::xtensor<std::int64_t, 1>::from_shape({n});
+      for (auto& v : s) v = pick(rng);
+      return s;
+    };
+    c.train = stream(2000);
+    c.valid = stream(600);
+    c.test = stream(300);
+    return c;
+  }();
+  return corpus;
+}
+
+void append(std::vector<double>& out, const at::Tensor& t) {
+  const auto d = t.detach().to(at::kDouble).contiguous().view({-1});
+  out.insert(out.end(), d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+}
+
+/// What a process computes in 4 PTB search steps (two cells in turn, batch norm in the cell)
+/// and 4 final steps (with the slowness term), at batch 8 over `group` (null: one process):
+/// every step's loss and gradient norm, a reward, then every weight and batch-norm statistic.
+/// Counted as [losses and norms: 16][reward: 1][search weights and statistics][final weights].
+std::vector<double> ptb_steps(const std::shared_ptr<enas::dist::ProcessGroup>& group) {
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const at::Device cpu(at::kCPU);
+  std::vector<double> out;
+  at::manual_seed(3);
+  auto o = enas::train::LmOptions::search_defaults();
+  o.hidden = 16;
+  o.batch_size = 8;
+  o.bptt = 6;
+  enas::train::LmSearchTask<PtbEnas> search(o, tiny_corpus(), cpu, 1);
+  search.distribute(group);
+  const std::vector<PtbEnas::Arch> arcs{PtbEnas::parse(enas::test::kSeedPtbArc),
+                                        PtbEnas::parse("1 0 3 0 0 0 3 2 3 4 0 4 2 6 1 6 2 8 3 9 2 9 0")};
+  for (std::int64_t step = 0; step < 4; ++step) {
+    const auto r = search.train_step(arcs[static_cast<std::size_t>(step % 2)], step);
+    out.push_back(r.loss.item<double>());
+    out.push_back(r.grad_norm.item<double>());
+  }
+  out.push_back(search.score_on(arcs[0], 3));  // the moving batch-norm statistics at work
+  for (const auto& p : search.model()->parameters()) append(out, p);
+  for (const auto& b : search.model()->buffers()) append(out, b);
+
+  at::manual_seed(4);
+  auto f = enas::train::LmOptions::final_defaults();
+  f.hidden = 16;
+  f.batch_size = 8;
+  f.bptt = 6;
+  enas::train::LmFinalTask<PtbEnas> final_task(arcs[0], f, tiny_corpus(), cpu, 2);
+  final_task.distribute(group);
+  for (std::int64_t step = 0; step < 4; ++step) {
+    const auto r = final_task.train_step(step);
+    out.push_back(r.loss.item<double>());
+    out.push_back(r.grad_norm.item<double>());
+  }
+  for (const auto& p : final_task.model()->parameters()) append(out, p);
+  at::set_num_threads(threads);
+  return out;
+}
+
+void write_numbers(const fs::path& path, const std::vector<double>& v) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(double)));
+}
+
+std::vector<double> read_numbers(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return {};
+  std::vector<double> v(static_cast<std::size_t>(in.tellg()) / sizeof(double));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(double)));
+  return v;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (the rendezvous of one test).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  ::close(fd);
+  REQUIRE(ok);
+  return ntohs(addr.sin_port);
+}
+
+/// Starts `world` copies of this test program as ranks 0..world−1 on 127.0.0.1, each running
+/// the hidden test case `test`, with `extra` added to their environment; waits for all of them
+/// (killing what is left after `limit`, or once rank 0 has ended when `rank0_ends_run`). Returns
+/// each rank's exit code (128 + signal if killed).
+std::vector<int> run_ranks(int world, const std::string& test, const fs::path& out, const std::map<std::string, std::string>& extra,
+                           std::chrono::seconds limit, bool rank0_ends_run = false) {
+  const int port = free_port();
+  std::vector<pid_t> pids;
+  for (int rank = 0; rank < world; ++rank) {
+    std::map<std::string, std::string> vars{{"RANK", std::to_string(rank)},
+                                            {"WORLD_SIZE", std::to_string(world)},
+                                            {"LOCAL_RANK", std::to_string(rank)},
+                                            {"LOCAL_WORLD_SIZE", std::to_string(world)},
+                                            {"MASTER_ADDR", "127.0.0.1"},
+                                            {"MASTER_PORT", std::to_string(port)},
+                                            {"OMP_NUM_THREADS", "1"},
+                                            {"ENAS_DIST_TEST_OUT", out.string()}};
+    vars.insert(extra.begin(), extra.end());
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string kv(*e);
+      if (vars.count(kv.substr(0, kv.find('='))) == 0) env.push_back(kv);
+    }
+    for (const auto& [k, v] : vars) env.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::string exe = "/proc/self/exe", name = test;
+    std::vector<char*> argv{exe.data(), name.data(), nullptr};
+    pid_t pid = 0;
+    REQUIRE(::posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv.data(), envp.data()) == 0);
+    pids.push_back(pid);
+  }
+  std::vector<int> codes(pids.size(), -1);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  std::size_t left = pids.size();
+  while (left > 0) {
+    for (std::size_t r = 0; r < pids.size(); ++r) {
+      if (codes[r] != -1) continue;
+      int status = 0;
+      if (::waitpid(pids[r], &status, WNOHANG) == pids[r]) {
+        codes[r] = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        --left;
+      }
+    }
+    if (left > 0 && (std::chrono::steady_clock::now() > deadline || (rank0_ends_run && codes[0] != -1))) {
+      for (std::size_t r = 0; r < pids.size(); ++r) {
+        if (codes[r] == -1) ::kill(pids[r], SIGKILL);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return codes;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const auto dir = fs::temp_directory_path() / ("enas_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+/// The worker's output folder, or empty when this process is not a rank started by run_ranks.
+fs::path worker_dir() {
+  const char* out = std::getenv("ENAS_DIST_TEST_OUT");
+  return out == nullptr ? fs::path() : fs::path(out);
+}
+
+}  // namespace
+
+TEST_CASE("dist worker: PTB steps on a share of the batch", "[.][dist_worker]") {
+  const auto dir = worker_dir();
+  if (dir.empty()) return;  // started by hand: nothing to do
+  const auto launch = enas::dist::read_launch();
+  enas::dist::GroupOptions options;
+  options.timeout = std::chrono::seconds(60);
+  const auto group = enas::dist::ProcessGroup::connect(launch, at::Device(at::kCPU), options);
+  write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), ptb_steps(group));
+}
+
+TEST_CASE("dist worker: a rank exits or stops in the middle of a run", "[.][dist_worker]") {
+  const auto dir = worker_dir();
+  if (dir.empty()) return;
+  const auto launch = enas::dist::read_launch();
+  const std::string fault = std::getenv("ENAS_DIST_TEST_FAULT") != nullptr ? std::getenv("ENAS_DIST_TEST_FAULT") : "";
+  enas::dist::GroupOptions options;
+  options.timeout = std::chrono::seconds(4);
+  const auto group = enas::dist::ProcessGroup::connect(launch, at::Device(at::kCPU), options);
+  auto t = at::ones({1000});
+  group->all_reduce_sum({t});  // a first collective that every rank completes
+  if (launch.rank == 1) {
+    if (fault == "exit") std::_Exit(3);
+    ::raise(SIGSTOP);  // "stop": hangs until the test kills it
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::string message = "(no error)";
+  try {
+    group->all_reduce_sum({t});
+  } catch (const enas::DistError& e) {
+    message = e.what();
+  }
+  const auto waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::ofstream(dir / "rank0.txt") << waited << "\n" << message << "\n";
+}
+
+TEST_CASE("two ranks on half the batch each compute one process's PTB search and final steps", "[dist][group]") {
+  // Each rank trains 4 of the 8 batch streams: dropout masks drawn for the whole batch and cut,
+  // the cell's batch norm over both ranks' rows, the loss over the whole batch, gradients summed
+  // before clipping. Both ranks must end bit-identical, and equal to one process on the whole
+  // batch up to the order of float additions.
+  const auto dir = fresh_dir("dist_ptb");
+  const auto codes = run_ranks(2, "dist worker: PTB steps on a share of the batch", dir, {}, std::chrono::seconds(300));
+  REQUIRE(codes == std::vector<int>{0, 0});
+  const auto rank0 = read_numbers(dir / "rank0.bin");
+  const auto rank1 = read_numbers(dir / "rank1.bin");
+  const auto one = ptb_steps(nullptr);
+  REQUIRE(rank0.size() == one.size());
+  CHECK(rank0 == rank1);
+  double worst = 0.0;
+  std::size_t at_index = 0;
+  for (std::size_t i = 0; i < one.size(); ++i) {
+    const double err = std::abs(rank0[i] - one[i]) / (1.0 + std::abs(one[i]));
+    if (err > worst) {
+      worst = err;
+      at_index = i;
+    }
+  }
+  INFO("largest difference " << worst << " at value " << at_index << ": " << rank0[at_index] << " against "
+                             << one[at_index] << " (" << one.size() << " values)");
+  CHECK(worst < 2e-5);
+  // The losses are those of the whole batch, not of a half: equal to one process's (to float).
+  for (std::size_t i = 0; i < 8; i += 2) CHECK(rank0[i] == Approx(one[i]).epsilon(1e-5));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a rank that exits or stops ends the others within the timeout and is named", "[dist][group]") {
+  for (const std::string fault : {"exit", "stop"}) {
+    INFO("fault " << fault);
+    const auto dir = fresh_dir("dist_fault_" + fault);
+    const auto start = std::chrono::steady_clock::now();
+    const auto codes = run_ranks(2, "dist worker: a rank exits or stops in the middle of a run", dir,
+                                 {{"ENAS_DIST_TEST_FAULT", fault}}, std::chrono::seconds(60), true);
+    const auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    CHECK(codes[0] == 0);
+    CHECK(codes[1] == (fault == "exit" ? 3 : 128 + SIGKILL));
+    const auto report = read_text(dir / "rank0.txt");
+    INFO(report);
+    CHECK_THAT(report, enas::test::Contains("rank 0 of 2: all_reduce failed (timeout 4 s)"));
+    CHECK_THAT(report, enas::test::Contains("rank 1 (pid "));
+    CHECK_THAT(report, enas::test::Contains(fault == "exit" ? "on this machine) has exited" : "on this machine) is stopped"));
+    const double waited = std::stod(report);
+    if (fault == "exit") CHECK(waited < 4.0);  // a closed connection is seen at once
+    if (fault == "stop") {
+      CHECK(waited >= 3.5);  // the timeout, not before
+      CHECK(waited < 15.0);
+    }
+    CHECK(took < 60.0);
+    fs::remove_all(dir);
+  }
+}
+
+#endif  // ENAS_WITH_GLOO

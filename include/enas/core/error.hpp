@@ -45,6 +45,13 @@ class CheckpointError : public Error {
   using Error::Error;
 };
 
+/// A collective across processes failed: a peer process exited or hung past the timeout, or the
+/// ranks could not meet. The message names the operation and, where it can tell, the rank.
+class DistError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace enas
 
 #endif  // ENAS_CORE_ERROR_HPP

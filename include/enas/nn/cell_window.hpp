@@ -22,8 +22,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
+#include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "enas/core/error.hpp"
@@ -44,11 +47,21 @@ struct CellPlan {
 /// Batch norm of the search model (§3.1, ptb_ops.batch_norm): over the batch axis, biased
 /// variance, epsilon 1.0, moving averages with decay 0.999 updated at every time step. Index i < N
 /// is node i's [h | c] (width 2H); index N is the cell output (width H).
+/// Batch statistics of a data-parallel run (synchronised batch norm): `sum` adds a tensor over
+/// the `replicas` processes in place, each of which holds an equal share of the batch's rows.
+struct CrossReplicaSum {
+  std::function<void(at::Tensor&)> sum;
+  std::int64_t replicas = 1;
+};
+
 struct CellNorm {
   std::vector<at::Tensor> scale, offset;               // parameters
   std::vector<at::Tensor> running_mean, running_var;  // buffers
   double eps = 1.0;
   double decay = 0.999;
+  /// Set: the batch statistics are those of the whole batch over every replica (the moving
+  /// statistics then agree on every replica); null: this process's rows.
+  std::shared_ptr<const CrossReplicaSum> cross_replica;
 };
 
 /// Everything the window needs besides the differentiable tensors.
@@ -186,7 +199,7 @@ struct HostBlock {
   /// Training forward: x ← offset + scale·x̂ with x̂ = (x − μ)/√(σ² + ε); μ, σ² (biased) returned.
   template <class T>
   static void forward(at::Tensor& x, const at::Tensor& scale, const at::Tensor& offset, double eps, at::Tensor& mean,
-                      at::Tensor& var, at::Tensor& xhat, at::Tensor& inv_std) {
+                      at::Tensor& var, at::Tensor& xhat, at::Tensor& inv_std, const CrossReplicaSum* sync) {
     const auto rows = x.size(0), cols = x.size(1), xs = x.stride(0), hs = xhat.stride(0);
     T* __restrict px = x.data_ptr<T>();
     T* __restrict ph = xhat.data_ptr<T>();
@@ -195,12 +208,13 @@ struct HostBlock {
     T* __restrict pm = mean.data_ptr<T>();
     T* __restrict pv = var.data_ptr<T>();
     T* __restrict pi = inv_std.data_ptr<T>();
-    const T inv_rows = T(1) / static_cast<T>(rows);
+    const T inv_rows = T(1) / static_cast<T>(rows * (sync != nullptr ? sync->replicas : 1));
     for (std::int64_t c = 0; c < cols; ++c) pm[c] = T(0);
     for (std::int64_t r = 0; r < rows; ++r) {
       const T* __restrict row = px + r * xs;
       for (std::int64_t c = 0; c < cols; ++c) pm[c] += row[c];
     }
+    if (sync != nullptr) sync->sum(mean);
     for (std::int64_t c = 0; c < cols; ++c) {
       pm[c] *= inv_rows;
       pv[c] = T(0);
@@ -212,6 +226,7 @@ struct HostBlock {
         pv[c] += d * d;
       }
     }
+    if (sync != nullptr) sync->sum(var);
     for (std::int64_t c = 0; c < cols; ++c) {
       pv[c] *= inv_rows;
       pi[c] = T(1) / std::sqrt(pv[c] + static_cast<T>(eps));
@@ -230,8 +245,10 @@ struct HostBlock {
   /// Training backward, in place on `grad` (dL/dy in, dL/dx out):
   ///   dL/dx = scale·(1/σ)·(dy − mean_b(dy) − x̂·mean_b(dy·x̂)); the sums are the parameter gradients.
   template <class T>
+  /// With `sync`, the means are over every replica's rows; the parameter gradients stay this
+  /// process's sums (a data-parallel run sums them with the other gradients).
   static void backward(at::Tensor& grad, const at::Tensor& xhat, const at::Tensor& inv_std, const at::Tensor& scale,
-                       at::Tensor& g_scale, at::Tensor& g_offset) {
+                       at::Tensor& g_scale, at::Tensor& g_offset, const CrossReplicaSum* sync) {
     const auto rows = grad.size(0), cols = grad.size(1), gs = grad.stride(0), hs = xhat.stride(0);
     T* __restrict pg = grad.data_ptr<T>();
     const T* __restrict ph = xhat.data_ptr<T>();
@@ -248,7 +265,14 @@ struct HostBlock {
         dot[c] += g[c] * h[c];
       }
     }
-    const T inv_rows = T(1) / static_cast<T>(rows);
+    at::Tensor both;
+    if (sync != nullptr) {
+      both = at::stack({g_offset, g_scale});
+      sync->sum(both);
+      sum = both.data_ptr<T>();
+      dot = sum + cols;
+    }
+    const T inv_rows = T(1) / static_cast<T>(rows * (sync != nullptr ? sync->replicas : 1));
     // Per column: dx = k·(dy − m_sum − x̂·m_dot), k = scale/σ.
     std::vector<T> m_sum(static_cast<std::size_t>(cols)), m_dot(static_cast<std::size_t>(cols)), k(static_cast<std::size_t>(cols));
     T* __restrict ms = m_sum.data();
@@ -273,6 +297,7 @@ inline void norm_forward(at::Tensor x, const CellNorm& norm, std::size_t index, 
                          at::Tensor xhat, at::Tensor inv_std) {
   const auto& scale = norm.scale[index];
   const auto& offset = norm.offset[index];
+  const CrossReplicaSum* sync = training ? norm.cross_replica.get() : nullptr;
   if (training && HostBlock::fits(x, {&xhat}, {&inv_std, &scale, &offset})) {
     if (!xhat.defined()) {
       xhat = at::empty_like(x);
@@ -281,16 +306,27 @@ inline void norm_forward(at::Tensor x, const CellNorm& norm, std::size_t index, 
     auto mean = at::empty({x.size(1)}, x.options());
     auto var = at::empty({x.size(1)}, x.options());
     if (x.scalar_type() == at::kFloat) {
-      HostBlock::forward<float>(x, scale, offset, norm.eps, mean, var, xhat, inv_std);
+      HostBlock::forward<float>(x, scale, offset, norm.eps, mean, var, xhat, inv_std, sync);
     } else {
-      HostBlock::forward<double>(x, scale, offset, norm.eps, mean, var, xhat, inv_std);
+      HostBlock::forward<double>(x, scale, offset, norm.eps, mean, var, xhat, inv_std, sync);
     }
     stats->mean[index].push_back(mean);
     stats->var[index].push_back(var);
     return;
   }
   if (training) {
-    auto [var, mean] = at::var_mean(x, {0}, /*unbiased=*/false);
+    at::Tensor var, mean;
+    if (sync != nullptr) {  // two passes over every replica's rows, as the host loops
+      const double rows = static_cast<double>(x.size(0) * sync->replicas);
+      mean = x.sum(0);
+      sync->sum(mean);
+      mean.div_(rows);
+      var = (x - mean).square().sum(0);
+      sync->sum(var);
+      var.div_(rows);
+    } else {
+      std::tie(var, mean) = at::var_mean(x, {0}, /*unbiased=*/false);
+    }
     if (!xhat.defined()) {
       xhat = at::empty_like(x);
       inv_std = at::empty_like(var);
@@ -312,24 +348,32 @@ inline void norm_forward(at::Tensor x, const CellNorm& norm, std::size_t index, 
 /// and dL/dx on exit. The parameter gradients of this step are appended to the lists:
 ///   dL/dx = scale·(1/σ)·(dy − mean_b(dy) − x̂·mean_b(dy·x̂)).
 inline void norm_backward(at::Tensor grad, const at::Tensor& xhat, const at::Tensor& inv_std, const at::Tensor& scale,
-                          std::vector<at::Tensor>& d_scale, std::vector<at::Tensor>& d_offset) {
+                          std::vector<at::Tensor>& d_scale, std::vector<at::Tensor>& d_offset,
+                          const CrossReplicaSum* sync) {
   if (HostBlock::fits(grad, {&xhat}, {&inv_std, &scale})) {
     auto g_scale = at::empty({grad.size(1)}, grad.options());
     auto g_offset = at::empty({grad.size(1)}, grad.options());
     if (grad.scalar_type() == at::kFloat) {
-      HostBlock::backward<float>(grad, xhat, inv_std, scale, g_scale, g_offset);
+      HostBlock::backward<float>(grad, xhat, inv_std, scale, g_scale, g_offset, sync);
     } else {
-      HostBlock::backward<double>(grad, xhat, inv_std, scale, g_scale, g_offset);
+      HostBlock::backward<double>(grad, xhat, inv_std, scale, g_scale, g_offset, sync);
     }
     d_scale.push_back(g_scale);
     d_offset.push_back(g_offset);
     return;
   }
-  const double inv_batch = 1.0 / static_cast<double>(grad.size(0));
+  const double inv_batch = 1.0 / static_cast<double>(grad.size(0) * (sync != nullptr ? sync->replicas : 1));
   const auto g_offset = grad.sum(0);
   const auto g_scale = (grad * xhat).sum(0);
-  auto centred = at::sub(grad, g_offset, inv_batch);
-  centred.addcmul_(xhat, g_scale, -inv_batch);
+  at::Tensor m_sum = g_offset, m_dot = g_scale;
+  if (sync != nullptr) {
+    auto both = at::stack({g_offset, g_scale});
+    sync->sum(both);
+    m_sum = both[0];
+    m_dot = both[1];
+  }
+  auto centred = at::sub(grad, m_sum, inv_batch);
+  centred.addcmul_(xhat, m_dot, -inv_batch);
   at::mul_out(grad, centred, scale * inv_std);
   d_scale.push_back(g_scale);
   d_offset.push_back(g_offset);
@@ -364,6 +408,9 @@ inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state
   const bool use_norm = cfg.norm != nullptr;
   const bool masked = cfg.mask_h.defined();
   const bool taping = tape != nullptr;
+  // Synchronised statistics are collectives: every replica must issue them in the same order,
+  // so a group's members are finished one after another.
+  const bool synced = use_norm && cfg.training && cfg.norm->cross_replica != nullptr;
 
   std::vector<at::Tensor> w_group;
   for (const auto& g : groups.groups) w_group.push_back(groups.weights(g, w_node));
@@ -409,7 +456,7 @@ inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state
       const auto p = nodes[group.source][t];
       auto block = pre[t].narrow(1, group.first_slot * width, static_cast<std::int64_t>(group.nodes.size()) * width);
       at::mm_out(block, masked ? p * cfg.mask_h : p, w_group[g]);
-      for_each_member(static_cast<std::int64_t>(group.nodes.size()), p.is_cpu(),
+      for_each_member(static_cast<std::int64_t>(group.nodes.size()), p.is_cpu() && !synced,
                       [&](std::int64_t k) { finish_node(group.nodes[static_cast<std::size_t>(k)], t, p); });
     }
     auto s = states[t + 1];
@@ -466,6 +513,9 @@ class CellWindowFunction : public torch::autograd::Function<CellWindowFunction> 
     ctx->saved_data["mask"] = cfg->mask_h.defined() ? cfg->mask_h : at::Tensor();
     ctx->saved_data["has_mask"] = cfg->mask_h.defined();
     ctx->saved_data["norm"] = cfg->norm != nullptr;
+    // The model owns the CrossReplicaSum and outlives its backward pass (as the kernel table).
+    ctx->saved_data["cross_replica"] =
+        reinterpret_cast<std::int64_t>(cfg->norm != nullptr ? cfg->norm->cross_replica.get() : nullptr);
     if (cfg->norm != nullptr) {
       ctx->saved_data["xhat"] = tape.xhat;
       ctx->saved_data["inv_std"] = tape.inv_std;
@@ -519,6 +569,7 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
   const bool masked = ctx->saved_data["has_mask"].toBool();
   const auto mask = masked ? ctx->saved_data["mask"].toTensor() : at::Tensor();
   const bool use_norm = ctx->saved_data["norm"].toBool();
+  const auto* sync = reinterpret_cast<const CrossReplicaSum*>(ctx->saved_data["cross_replica"].toInt());
   const auto num_norm = ctx->saved_data["num_norm"].toInt();
   const auto saved = ctx->get_saved_variables();
   const auto& w_state = saved[0];
@@ -563,7 +614,7 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
         if (use_norm) {
           detail::norm_backward(dhc, xhat[t].narrow(1, col, width), inv_std[t].narrow(0, col, width),
                                 scale[static_cast<std::size_t>(i)], d_scale[static_cast<std::size_t>(i)],
-                                d_offset[static_cast<std::size_t>(i)]);
+                                d_offset[static_cast<std::size_t>(i)], sync);
         }
         return carry;
       }
@@ -575,7 +626,7 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
     if (use_norm) {
       detail::norm_backward(dhc, xhat[t].narrow(1, col, width), inv_std[t].narrow(0, col, width),
                             scale[static_cast<std::size_t>(i)], d_scale[static_cast<std::size_t>(i)],
-                            d_offset[static_cast<std::size_t>(i)]);
+                            d_offset[static_cast<std::size_t>(i)], sync);
     }
     return d - d_h;
   };
@@ -585,7 +636,7 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
     if (use_norm) {
       detail::norm_backward(g, xhat[t].narrow(1, n_nodes * width, hidden), inv_std[t].narrow(0, n_nodes * width, hidden),
                             scale[static_cast<std::size_t>(n_nodes)], d_scale[static_cast<std::size_t>(n_nodes)],
-                            d_offset[static_cast<std::size_t>(n_nodes)]);
+                            d_offset[static_cast<std::size_t>(n_nodes)], sync);
     }
     d_nodes.zero_();
     for (auto l : plan.loose_ends) d_nodes[l].copy_(g).mul_(inv_loose);
@@ -595,7 +646,7 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
       const auto p = nodes[group.source][t];
       auto d_source = d_nodes[group.source];
       std::vector<at::Tensor> carry(group.nodes.size());
-      detail::for_each_member(static_cast<std::int64_t>(group.nodes.size()), p.is_cpu(), [&](std::int64_t k) {
+      detail::for_each_member(static_cast<std::int64_t>(group.nodes.size()), p.is_cpu() && sync == nullptr, [&](std::int64_t k) {
         carry[static_cast<std::size_t>(k)] = node_backward(group.nodes[static_cast<std::size_t>(k)], t, p);
       });
       for (const auto& c : carry) d_source.add_(c);  // in member order, as before: the same sums

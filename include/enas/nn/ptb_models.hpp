@@ -10,6 +10,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,15 @@ struct WindowResult {
   at::Tensor slowness;  ///< Σ_t (o_t − o_{t−1})² / B over the masked outputs (fixed model only)
 };
 
+/// This process's share of a data-parallel batch: the batch streams [offset, offset + B_local) of
+/// `global`. Training draws every dropout mask for the whole batch and keeps this share's rows,
+/// and divides the loss by the global batch, so that the replicas' losses and gradients add up
+/// to one process's on the whole batch. global == 0: this process has the whole batch.
+struct BatchShard {
+  std::int64_t offset = 0;
+  std::int64_t global = 0;
+};
+
 namespace detail {
 
 /// Variational dropout masks for one window (§3.3): floor(U + keep)/keep.
@@ -59,11 +69,21 @@ inline at::Tensor keep_mask(std::vector<std::int64_t> shape, double keep, const 
   return at::empty(shape, opts).bernoulli_(keep).div_(keep);
 }
 
+/// A mask of the whole batch's shape with the batch at `dim`, cut to this shard's rows.
+inline at::Tensor shard_mask(std::vector<std::int64_t> shape, std::int64_t dim, double keep, const at::TensorOptions& opts,
+                             const BatchShard& shard) {
+  const auto local = shape[static_cast<std::size_t>(dim)];
+  if (shard.global <= 0 || shard.global == local) return keep_mask(std::move(shape), keep, opts);
+  shape[static_cast<std::size_t>(dim)] = shard.global;
+  return keep_mask(std::move(shape), keep, opts).narrow(dim, shard.offset, local);
+}
+
 /// The word-dropout mask [T, B] with the reference's extra rule: a word id dropped earlier in
 /// the same row of the window is dropped at its later occurrences too.
-inline at::Tensor word_dropout_mask(const at::Tensor& x, double keep, const at::TensorOptions& opts) {
+inline at::Tensor word_dropout_mask(const at::Tensor& x, double keep, const at::TensorOptions& opts,
+                                    const BatchShard& shard = {}) {
   const auto steps = x.size(0);
-  auto mask = keep_mask({steps, x.size(1)}, keep, opts);
+  auto mask = shard_mask({steps, x.size(1)}, 1, keep, opts, shard);
   if (keep >= 1.0) return mask;
   const auto dropped = mask.eq(0);                                                  // [T, B]
   const auto same = x.unsqueeze(1).eq(x.unsqueeze(0));                              // [t, s, B]
@@ -75,9 +95,12 @@ inline at::Tensor word_dropout_mask(const at::Tensor& x, double keep, const at::
 /// Embedding, masks, cell window, tied softmax and loss, shared by both models.
 inline WindowResult lm_window(const at::Tensor& embedding, const at::Tensor& w_first, const at::Tensor& x,
                               const at::Tensor& y, const at::Tensor& state, const std::vector<at::Tensor>& w_node,
-                              const PtbModelOptions& o, CellWindowConfig cfg, bool training, bool with_slowness) {
+                              const PtbModelOptions& o, CellWindowConfig cfg, bool training, bool with_slowness,
+                              const BatchShard& shard = {}) {
   const auto steps = x.size(0);
   const auto batch = x.size(1);
+  // The loss's divisor: the whole batch when this process trains a share of it.
+  const double divisor = static_cast<double>(training && shard.global > 0 ? shard.global : batch);
   const auto hidden = o.hidden;
   if (state.dim() != 2 || state.size(0) != batch || state.size(1) != hidden) {
     throw ConfigError("PTB model: state must be [batch, hidden] = [" + std::to_string(batch) + ", " +
@@ -87,11 +110,11 @@ inline WindowResult lm_window(const at::Tensor& embedding, const at::Tensor& w_f
   auto inputs = at::embedding(embedding, x);  // [T, B, H]
   at::Tensor m_o;
   if (training) {
-    const auto e_mask = word_dropout_mask(x, o.e_keep, opts);
-    const auto m_x = keep_mask({batch, hidden}, o.x_keep, opts);
+    const auto e_mask = word_dropout_mask(x, o.e_keep, opts, shard);
+    const auto m_x = shard_mask({batch, hidden}, 0, o.x_keep, opts, shard);
     inputs = inputs * (e_mask.unsqueeze(2) * m_x.unsqueeze(0));
-    if (o.h_keep < 1.0) cfg.mask_h = keep_mask({batch, hidden}, o.h_keep, opts);
-    if (o.o_keep < 1.0) m_o = keep_mask({batch, hidden}, o.o_keep, opts);
+    if (o.h_keep < 1.0) cfg.mask_h = shard_mask({batch, hidden}, 0, o.h_keep, opts, shard);
+    if (o.o_keep < 1.0) m_o = shard_mask({batch, hidden}, 0, o.o_keep, opts, shard);
   }
   cfg.training = training;
   // Node 0's input half for the whole window in one GEMM: [T·B, H] x [H, 2H].
@@ -102,10 +125,10 @@ inline WindowResult lm_window(const at::Tensor& embedding, const at::Tensor& w_f
   r.state = out[steps - 1].detach();
   if (m_o.defined()) out = out * m_o;
   const auto ce = tied_softmax_ce_sum(out.view({steps * batch, hidden}), embedding, y.reshape({-1}));
-  r.loss = ce / static_cast<double>(batch);
+  r.loss = ce / divisor;
   r.ce_sum = ce.detach();
   if (with_slowness && steps > 1) {
-    r.slowness = (out.narrow(0, 1, steps - 1) - out.narrow(0, 0, steps - 1)).pow(2).sum() / static_cast<double>(batch);
+    r.slowness = (out.narrow(0, 1, steps - 1) - out.narrow(0, 0, steps - 1)).pow(2).sum() / divisor;
   }
   return r;
 }
@@ -181,7 +204,14 @@ class PtbSharedModelImpl : public torch::nn::Cloneable<PtbSharedModelImpl<Space>
     cfg.num_kernels = kActs;
     cfg.norm = &norm;
     return detail::lm_window(embedding, w_prev[static_cast<std::size_t>(arch.activation[0])], x, y, state, w_node,
-                             options_, cfg, this->is_training(), false);
+                             options_, cfg, this->is_training(), false, shard_);
+  }
+
+  /// Trains on a share of the batch from now on (BatchShard); `replicas` sums the batch-norm
+  /// statistics over the processes (synchronised batch norm). Both default: the whole batch here.
+  void shard_batch(BatchShard shard, std::shared_ptr<const CrossReplicaSum> replicas) {
+    shard_ = shard;
+    norm.cross_replica = std::move(replicas);
   }
 
   /// The parameters a step on `arch` uses (and gives gradients to).
@@ -196,6 +226,7 @@ class PtbSharedModelImpl : public torch::nn::Cloneable<PtbSharedModelImpl<Space>
   }
 
   const PtbModelOptions& options() const { return options_; }
+  const BatchShard& batch_shard() const { return shard_; }
 
   at::Tensor embedding;
   std::vector<at::Tensor> w_prev;
@@ -215,6 +246,7 @@ class PtbSharedModelImpl : public torch::nn::Cloneable<PtbSharedModelImpl<Space>
   }
 
   PtbModelOptions options_;
+  BatchShard shard_;
 };
 
 /// Module holder of PtbSharedModelImpl.
@@ -270,6 +302,10 @@ class PtbFixedModelImpl : public torch::nn::Cloneable<PtbFixedModelImpl<Space>> 
   const Arch& arch() const { return arch_; }
   const PtbModelOptions& options() const { return options_; }
 
+  /// Trains on a share of the batch from now on (BatchShard; no batch norm to synchronise here).
+  void shard_batch(BatchShard shard) { shard_ = shard; }
+  const BatchShard& batch_shard() const { return shard_; }
+
   at::Tensor w_prev;
   std::vector<at::Tensor> w_node;
   at::Tensor embedding;
@@ -280,12 +316,14 @@ class PtbFixedModelImpl : public torch::nn::Cloneable<PtbFixedModelImpl<Space>> 
     cfg.plan = &plan_;
     cfg.kernels = activation_kernels<typename Space::activations>().data();
     cfg.num_kernels = Space::num_activations;
-    return detail::lm_window(embedding, w_prev, x, y, state, w_node, options_, cfg, this->is_training(), slowness);
+    return detail::lm_window(embedding, w_prev, x, y, state, w_node, options_, cfg, this->is_training(), slowness,
+                             shard_);
   }
 
   Arch arch_;
   PtbModelOptions options_;
   CellPlan plan_;
+  BatchShard shard_;
 };
 
 /// Module holder of PtbFixedModelImpl.

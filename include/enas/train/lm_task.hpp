@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <utility>
@@ -17,6 +18,7 @@
 
 #include "enas/core/error.hpp"
 #include "enas/data/ptb.hpp"
+#include "enas/dist/data_parallel.hpp"
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
 #include "enas/io/xtensor.hpp"
@@ -56,7 +58,8 @@ class LmTaskBase {
         vocab_(corpus.vocab_size()),
         sgd_(optim::SgdOptions{options.l2_reg, options.grad_bound, 0.0, false}),
         rng_(seed ^ 0x5eed5eedULL),
-        best_valid_(options.best_valid_ppl) {
+        best_valid_(options.best_valid_ppl),
+        slice_{0, options.batch_size} {
     schedule_ = optim::StaircaseDecay::from_epochs(options.lr, options.lr_dec_rate, options.lr_dec_min, options.lr_dec_start,
                                             options.lr_dec_every, train_.num_batches());
     reset_states();
@@ -75,9 +78,14 @@ class LmTaskBase {
     if (state_.defined()) {
       state_.zero_();
     } else {
-      state_ = at::zeros({options_.batch_size, options_.hidden}, at::TensorOptions().device(device_));
+      state_ = at::zeros({slice_.size, options_.hidden}, at::TensorOptions().device(device_));
     }
   }
+
+  /// The process group this task trains over (null: one process).
+  const std::shared_ptr<dist::ProcessGroup>& process_group() const { return group_; }
+  /// This process's batch streams of the training split (all of them for one process).
+  const dist::BatchSlice& batch_slice() const { return slice_; }
 
   /// Fills the training metric of a log line: exp of the mean per-token loss since the epoch
   /// began (the reference's tr_ppl).
@@ -105,6 +113,34 @@ class LmTaskBase {
   at::Tensor& state() { return state_; }
 
  protected:
+  /// Trains data-parallel over `group` from now on: this rank takes its equal share of the
+  /// batch streams (--batch_size must divide by the world size) and carries its share of the
+  /// state; the derived tasks shard their models. Validation and test stay whole on every rank.
+  dist::BatchSlice join_group(std::shared_ptr<dist::ProcessGroup> group) {
+    group_ = std::move(group);
+    slice_ = group_ ? dist::batch_slice(options_.batch_size, group_->rank(), group_->size(), "batch_size")
+                    : dist::BatchSlice{0, options_.batch_size};
+    state_ = at::Tensor();
+    reset_states();
+    return slice_;
+  }
+
+  /// Inputs and targets of training window i, this rank's streams.
+  std::pair<at::Tensor, at::Tensor> train_window(std::int64_t i) const {
+    auto [x, y] = train_.window(i);
+    if (slice_.size == options_.batch_size) return {x, y};
+    return {x.narrow(1, slice_.offset, slice_.size), y.narrow(1, slice_.offset, slice_.size)};
+  }
+
+  /// After the backward pass: the gradients of `params` and the step's `loss` summed over the
+  /// ranks (one process: as they are). Returns the whole batch's loss.
+  at::Tensor reduce_step(const std::vector<at::Tensor>& params, const at::Tensor& loss) {
+    if (!group_) return loss;
+    auto total = loss.detach().clone();
+    dist::sum_gradients(*group_, params, {total});
+    return total;
+  }
+
   /// The task's own state besides the model: carried state, epoch statistics, best validation,
   /// the host engine of the reward windows, the optimizer.
   void save_base(io::OutputArchive& a, const std::vector<at::Tensor>& params) const {
@@ -202,6 +238,8 @@ class LmTaskBase {
   at::Tensor train_ce_;
   std::int64_t batches_ = 0;
   double best_valid_;
+  std::shared_ptr<dist::ProcessGroup> group_;
+  dist::BatchSlice slice_;
 
   /// §3.7: validation perplexity every evaluation; the test perplexity when it improves.
   template <class Valid, class Test>
@@ -230,6 +268,20 @@ class LmSearchTask : public LmTaskBase {
   Model& model() { return model_; }
   std::int64_t num_parameters() const { return count(model_->parameters()); }
 
+  /// Data-parallel over `group` (null: one process again): this rank's share of the batch, the
+  /// cell's batch-norm statistics over every rank's rows (synchronised), gradients summed.
+  void distribute(std::shared_ptr<dist::ProcessGroup> group) {
+    const auto slice = join_group(group);
+    std::shared_ptr<const nn::CrossReplicaSum> sync;
+    if (group) {
+      auto sum = std::make_shared<nn::CrossReplicaSum>();
+      sum->replicas = group->size();
+      sum->sum = [g = group.get()](at::Tensor& t) { g->all_reduce_sum({t}); };
+      sync = sum;
+    }
+    model_->shard_batch(group ? nn::BatchShard{slice.offset, options_.batch_size} : nn::BatchShard{}, sync);
+  }
+
   void save(io::OutputArchive& a) const {
     io::write_module(a, "model", *model_);
     save_base(a, model_->parameters());
@@ -242,16 +294,17 @@ class LmSearchTask : public LmTaskBase {
   /// One SGD step of the shared weights on the next training window with `arch`; only the
   /// weights of `arch` receive gradients and updates.
   StepResult train_step(const Arch& arch, std::int64_t step) {
-    auto [x, y] = train_.window(step % train_.num_batches());
+    auto [x, y] = train_window(step % train_.num_batches());
     const auto params = model_->parameters_of(arch);
     nn::set_mode(*model_, true);
     auto r = model_->forward(x, y, state_, arch);
     state_ = r.state;
     r.loss.backward();
+    const auto loss = reduce_step(params, r.loss.detach());
     const double lr = schedule_.at(step);
     auto norm = sgd_.step(params, lr);
-    add_train_loss(r.loss);
-    return {r.loss.detach(), norm, lr};
+    add_train_loss(loss);
+    return {loss, norm, lr};
   }
 
   /// The controller's reward for `arch` (§6.1): 80 / exp(mean CE) on one random validation
@@ -330,6 +383,14 @@ class LmFinalTask : public LmTaskBase {
   }
 
   Model& model() { return model_; }
+
+  /// Data-parallel over `group` (null: one process again): this rank's share of the batch,
+  /// gradients summed. The step then runs eagerly (no CUDA graph).
+  void distribute(std::shared_ptr<dist::ProcessGroup> group) {
+    const auto slice = join_group(group);
+    model_->shard_batch(group ? nn::BatchShard{slice.offset, options_.batch_size} : nn::BatchShard{});
+  }
+
   std::int64_t num_parameters() const {
     std::int64_t n = 0;
     for (const auto& p : params_) n += p.numel();
@@ -350,14 +411,15 @@ class LmFinalTask : public LmTaskBase {
   /// device tensors, and on CUDA the step is recorded once as a CUDA graph and then replayed (on
   /// the CPU the same static step runs eagerly, which the tests compare with the plain one).
   StepResult train_step(std::int64_t step) {
-    auto [x, y] = train_.window(step % train_.num_batches());
+    auto [x, y] = train_window(step % train_.num_batches());
     const double lr = schedule_.at(step);
-    if (!options_.cuda_graphs) {
+    if (!options_.cuda_graphs || group_) {
       auto r = forward_backward(x, y);
       state_ = r.state;
+      const auto loss = reduce_step(params_, r.loss.detach());
       auto norm = sgd_.step(params_, lr);
-      add_train_loss(r.loss);
-      return {r.loss.detach(), norm, lr};
+      add_train_loss(loss);
+      return {loss, norm, lr};
     }
     if (!static_.x.defined()) {
       static_ = {x.clone(), y.clone(), at::zeros({}, at::TensorOptions().device(device_).dtype(at::kFloat)), {}, {}};
