@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -57,6 +58,7 @@ struct Common {
   std::uint64_t seed = 0;
   int threads = enas::hardware_threads();
   bool plot = true;
+  int dist_timeout = 300;  ///< seconds; several processes only
 };
 
 inline void add_common(CLI::App& app, Common& c) {
@@ -70,6 +72,11 @@ inline void add_common(CLI::App& app, Common& c) {
   app.add_option("--seed", c.seed, "seed of every random generator")->capture_default_str();
   app.add_option("--threads", c.threads, "LibTorch intra-op threads")->capture_default_str()->check(CLI::PositiveNumber);
   add_switch(app, "plot", c.plot, "draw the training curves (gnuplot) and the derived cell (graphviz) at the end");
+  app.add_option("--dist_timeout", c.dist_timeout,
+                 "several processes (torchrun, mpirun, srun): seconds a rank waits for the others, at the rendezvous "
+                 "and in every collective, before the run fails naming the rank that is gone")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 }
 
 /// A flag for every field of `o` (its Options::fields() table) whose tags miss `skip_tags`;
@@ -206,12 +213,18 @@ inline std::filesystem::path prepare_output_dir(const Common& c) {
   return dir;
 }
 
-/// Process settings every program makes before any tensor exists.
-inline at::Device setup_runtime(const Common& c) {
+/// Process settings every program makes before any tensor exists. Launched as one of several
+/// processes, --threads defaults to this machine's cores shared among its ranks, and `cuda` means
+/// the rank's own GPU, cuda:LOCAL_RANK.
+inline at::Device setup_runtime(const Common& c, const enas::dist::LaunchInfo& launch, bool threads_given) {
   enas::tune_host_allocator();
-  enas::set_threads(c.threads);
+  enas::set_threads(launch.distributed() && !threads_given ? launch.default_threads(enas::hardware_threads()) : c.threads);
   enas::seed_everything(c.seed);
-  return enas::parse_device(c.device);
+  const auto device = enas::parse_device(c.device);
+  if (launch.distributed() && device.is_cuda() && !device.has_index()) {
+    return enas::parse_device("cuda:" + std::to_string(launch.local_rank));
+  }
+  return device;
 }
 
 /// Writes `<dir>/plots/` from metrics.jsonl (gnuplot); a problem is reported, never fatal.
@@ -327,24 +340,39 @@ inline enas::data::Cifar10Data load_data(const Common& common, RunKind kind, ena
   return data;
 }
 
-/// The lines every run prints once its task is built.
+/// The lines every run prints once its task is built; the run joins the process group here.
 template <class Run>
-void log_task(Run& run, const Common& common, const at::Device& device, enas::io::RunLog& log) {
+void log_task(Run& run, const std::shared_ptr<enas::dist::ProcessGroup>& group, const at::Device& device,
+              enas::io::RunLog& log) {
+  run.distribute(group);
   log.line(fmt::format("params={}", run.task().num_parameters()));
-  log.line(fmt::format("device={} threads={} batches_per_epoch={}", device.str(), common.threads,
+  log.line(fmt::format("device={} threads={} batches_per_epoch={}", device.str(), at::get_num_threads(),
                        run.task().batches_per_epoch()));
 }
 
-/// What every run does first: process settings, the output folder and its log, the
-/// configuration printed, the data loaded; then `body(device, dir, log, data)`.
+/// What every run does first: the launch read (torchrun, mpirun, srun, or one process), process
+/// settings, the ranks joined, the output folder and its log (rank 0's; the other ranks write
+/// nothing), the configuration printed, the data loaded; then `body(device, dir, log, data, group)`.
 template <class Data, class Body>
 void start_run(const Common& common, const CLI::App& app, RunKind kind, Body&& body) {
-  const auto device = setup_runtime(common);
-  const auto dir = prepare_output_dir(common);
-  enas::io::RunLog log(dir);
+  const auto launch = enas::dist::read_launch();
+  const auto device = setup_runtime(common, launch, app.count("--threads") > 0);
+  std::shared_ptr<enas::dist::ProcessGroup> group;
+  if (launch.distributed()) {
+    enas::dist::GroupOptions options;
+    options.timeout = std::chrono::seconds(common.dist_timeout);
+    group = enas::dist::ProcessGroup::connect(launch, device, options);
+  }
+  const bool writer = launch.rank == 0;
+  const auto dir = writer ? prepare_output_dir(common) : std::filesystem::path(common.output_dir);
+  if (group) group->barrier();  // the folder exists (and was reset) before any rank reads it
+  enas::io::RunLog log(writer ? dir : std::filesystem::path(), writer);
   print_flags(app, log);
+  log.line(fmt::format("world_size={} launcher={} backend={}", launch.world_size, launch.launcher,
+                       group ? group->backend() : std::string("none")));
+  log.record({{"event", "world"}, {"world_size", launch.world_size}, {"launcher", launch.launcher}});
   const auto data = load_data(common, kind, log, static_cast<const Data*>(nullptr));
-  body(device, dir, log, data);
+  body(device, dir, log, data, group);
 }
 
 /// A search of `Space` with `Controller`: configuration, data, params=, the loop with checkpoints,
@@ -355,9 +383,10 @@ void run_search(const Common& common, const Options& options, const enas::Contro
   using Net = enas::Supernet<Space, Controller>;
   using Task = typename Net::Task;
   start_run<typename Task::Data>(common, app, RunKind::kSearch, [&](const at::Device& device, const auto& dir,
-                                                                    enas::io::RunLog& log, const auto& data) {
+                                                                    enas::io::RunLog& log, const auto& data,
+                                                                    const auto& group) {
     Net net(options, controller_options, data, device, common.seed);
-    log_task(net, common, device, log);
+    log_task(net, group, device, log);
     if (options.max_steps == 0) return;
     auto config = run_config(app.get_name(), Space::name, common, enas::io::to_json(options));
     config["controller"] = enas::io::to_json(controller_options);
@@ -365,7 +394,8 @@ void run_search(const Common& common, const Options& options, const enas::Contro
     train_with_checkpoints(net, dir, config, log, [&](const enas::RunHooks& hooks) { return net.search(log, hooks); });
     log.line(fmt::format("Deriving: {} sampled architectures, each scored by {} on one validation batch",
                          options.derive_samples, Task::sample_score_name));
-    report_derived<Net>(net.derive(options.derive_samples), Task::sample_score_name, dir, common.plot, log);
+    const auto ranked = net.derive(options.derive_samples);  // every rank: the scores are spread over them
+    if (!group || group->rank() == 0) report_derived<Net>(ranked, Task::sample_score_name, dir, common.plot, log);
   });
 }
 
@@ -375,15 +405,16 @@ template <class Space, class Options>
 void run_final(const Common& common, const Options& options, const typename Space::Arch& arch, const CLI::App& app) {
   using Run = enas::FinalTraining<Space>;
   start_run<typename Run::Task::Data>(common, app, RunKind::kFinal, [&](const at::Device& device, const auto& dir,
-                                                                        enas::io::RunLog& log, const auto& data) {
+                                                                        enas::io::RunLog& log, const auto& data,
+                                                                        const auto& group) {
     Run run(arch, options, data, device, common.seed);
     log.line(fmt::format("arc={}", Space::format(arch)));
-    log_task(run, common, device, log);
+    log_task(run, group, device, log);
     if (options.max_steps == 0) return;
     auto config = run_config(app.get_name(), Space::name, common, enas::io::to_json(options));
     config["arc"] = Space::format(arch);
     train_with_checkpoints(run, dir, config, log, [&](const enas::RunHooks& hooks) { return run.run(log, hooks); });
-    if (common.plot) plot_curves(dir, log);
+    if (common.plot && (!group || group->rank() == 0)) plot_curves(dir, log);
   });
 }
 

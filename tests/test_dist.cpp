@@ -20,14 +20,17 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "enas/checkpointing.hpp"
 #include "enas/dist/data_parallel.hpp"
 #include "enas/dist/launch.hpp"
 #include "enas/dist/process_group.hpp"
 #include "enas/spaces/ptb_cell.hpp"
+#include "enas/supernet.hpp"
 #include "enas/train/lm_task.hpp"
 #include "support.hpp"
 
@@ -231,6 +234,42 @@ std::vector<double> ptb_steps(const std::shared_ptr<enas::dist::ProcessGroup>& g
   return out;
 }
 
+/// A short search on the tiny corpus (2 epochs of 41 steps, a controller phase of 3 updates of 4
+/// samples after each, validation and test), resumed from `dir` when it holds a checkpoint, run to
+/// `max_steps` (-1: the end), checkpointed there, then derived from 8 samples. Returns
+/// [step, controller updates][8 × (score, 23 tokens)][controller weights].
+std::vector<double> short_search(const std::shared_ptr<enas::dist::ProcessGroup>& group, const fs::path& dir,
+                                 std::int64_t max_steps) {
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  at::manual_seed(9);
+  auto o = enas::train::LmOptions::search_defaults();
+  o.hidden = 16;
+  o.batch_size = 8;
+  o.bptt = 6;
+  o.num_epochs = 2;
+  o.log_every = 10;
+  o.max_steps = max_steps;
+  auto co = PtbEnas::controller_defaults();
+  co.train_steps = 3;
+  co.num_aggregate = 4;
+  enas::Supernet<PtbEnas> net(o, co, tiny_corpus(), at::Device(at::kCPU), 9);
+  net.distribute(group);
+  enas::io::RunLog log({}, false);
+  enas::Checkpointing<enas::Supernet<PtbEnas>> checkpoints(net, dir, {{"test", "short_search"}}, log);
+  checkpoints.resume();
+  net.search(log, checkpoints.hooks());
+  checkpoints.save();
+  std::vector<double> out{static_cast<double>(net.step()), static_cast<double>(net.controller_updates())};
+  for (const auto& d : net.derive(8)) {
+    out.push_back(d.score);
+    for (const auto& t : PtbEnas::encode(d.arch)) out.push_back(static_cast<double>(t));
+  }
+  for (const auto& p : net.controller().net()->parameters()) append(out, p);
+  at::set_num_threads(threads);
+  return out;
+}
+
 void write_numbers(const fs::path& path, const std::vector<double>& v) {
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(double)));
@@ -345,6 +384,17 @@ TEST_CASE("dist worker: PTB steps on a share of the batch", "[.][dist_worker]") 
   write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), ptb_steps(group));
 }
 
+TEST_CASE("dist worker: a short PTB search", "[.][dist_worker]") {
+  const auto dir = worker_dir();
+  if (dir.empty()) return;
+  const auto launch = enas::dist::read_launch();
+  enas::dist::GroupOptions options;
+  options.timeout = std::chrono::seconds(60);
+  const auto group = enas::dist::ProcessGroup::connect(launch, at::Device(at::kCPU), options);
+  const auto steps = std::stoll(std::getenv("ENAS_DIST_TEST_STEPS"));
+  write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), short_search(group, dir / "run", steps));
+}
+
 TEST_CASE("dist worker: a rank exits or stops in the middle of a run", "[.][dist_worker]") {
   const auto dir = worker_dir();
   if (dir.empty()) return;
@@ -397,6 +447,79 @@ TEST_CASE("two ranks on half the batch each compute one process's PTB search and
   CHECK(worst < 2e-5);
   // The losses are those of the whole batch, not of a half: equal to one process's (to float).
   for (std::size_t i = 0; i < 8; i += 2) CHECK(rank0[i] == Approx(one[i]).epsilon(1e-5));
+  fs::remove_all(dir);
+}
+
+/// The largest difference |a − b| / (1 + |b|) between two records, with where it is.
+std::string compare(const std::vector<double>& got, const std::vector<double>& expected, double& worst) {
+  worst = 0.0;
+  std::size_t at_index = 0;
+  for (std::size_t i = 0; i < expected.size() && i < got.size(); ++i) {
+    const double err = std::abs(got[i] - expected[i]) / (1.0 + std::abs(expected[i]));
+    if (err > worst) {
+      worst = err;
+      at_index = i;
+    }
+  }
+  std::ostringstream s;
+  s << "largest difference " << worst << " at value " << at_index << " of " << expected.size();
+  return s.str();
+}
+
+TEST_CASE("a short search on two ranks keeps their controllers identical and derives what one process derives", "[dist][group][search]") {
+  // Controller phases score a share of the samples on each rank and gather the rewards, derive
+  // spreads its samples, validation its batch streams; every rank must end bit-identical (same
+  // controller weights, same derived list), and the derived architectures must be one process's.
+  const auto dir = fresh_dir("dist_search");
+  const auto codes = run_ranks(2, "dist worker: a short PTB search", dir, {{"ENAS_DIST_TEST_STEPS", "-1"}},
+                               std::chrono::seconds(300));
+  REQUIRE(codes == std::vector<int>{0, 0});
+  const auto rank0 = read_numbers(dir / "rank0.bin");
+  const auto rank1 = read_numbers(dir / "rank1.bin");
+  const auto one = short_search(nullptr, dir / "one", -1);
+  REQUIRE(rank0.size() == one.size());
+  CHECK(rank0 == rank1);
+  CHECK(rank0[0] == 82);  // steps
+  CHECK(rank0[1] == 6);   // controller updates
+  // The derived architectures (tokens), best first, are one process's.
+  for (std::size_t k = 0; k < 8; ++k) {
+    INFO("derived " << k);
+    const auto first = 2 + k * 24;
+    CHECK(std::vector<double>(rank0.begin() + first + 1, rank0.begin() + first + 24) ==
+          std::vector<double>(one.begin() + first + 1, one.begin() + first + 24));
+    CHECK(rank0[first] == Approx(one[first]).epsilon(1e-4));
+  }
+  double worst = 0.0;
+  INFO(compare(rank0, one, worst));
+  CHECK(worst < 1e-4);  // the controller weights after 6 updates
+  fs::remove_all(dir);
+}
+
+TEST_CASE("two ranks resume a search from their checkpoint as if it had not stopped", "[dist][group][checkpoint]") {
+  // Ranks 0 and 1 search to step 50 (past the first controller phase) and checkpoint (rank 0
+  // writes the whole batch's carried state, gathered); two new ranks resume from it and finish.
+  // Every number must match one process's uninterrupted search.
+  const auto dir = fresh_dir("dist_resume");
+  REQUIRE(run_ranks(2, "dist worker: a short PTB search", dir, {{"ENAS_DIST_TEST_STEPS", "50"}}, std::chrono::seconds(300)) ==
+          std::vector<int>{0, 0});
+  REQUIRE(fs::exists(dir / "run" / "checkpoint-50.pt"));
+  CHECK_FALSE(fs::exists(dir / "run" / "checkpoint-82.pt"));
+  REQUIRE(run_ranks(2, "dist worker: a short PTB search", dir, {{"ENAS_DIST_TEST_STEPS", "-1"}}, std::chrono::seconds(300)) ==
+          std::vector<int>{0, 0});
+  CHECK(fs::exists(dir / "run" / "checkpoint-82.pt"));
+  const auto resumed = read_numbers(dir / "rank0.bin");
+  CHECK(resumed == read_numbers(dir / "rank1.bin"));
+  const auto one = short_search(nullptr, dir / "one", -1);
+  REQUIRE(resumed.size() == one.size());
+  double worst = 0.0;
+  INFO(compare(resumed, one, worst));
+  CHECK(worst < 1e-4);
+  // Resuming on one process what two wrote is exact too: the checkpoint holds the whole batch.
+  fs::copy(dir / "run" / "checkpoint-50.pt", dir / "single" / "checkpoint-50.pt",
+           (fs::create_directories(dir / "single"), fs::copy_options::none));
+  const auto single = short_search(nullptr, dir / "single", -1);
+  INFO(compare(single, one, worst));
+  CHECK(worst < 1e-4);
   fs::remove_all(dir);
 }
 

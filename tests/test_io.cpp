@@ -557,20 +557,22 @@ std::string refusal(const std::function<void()>& validate) {
 
 TEST_CASE("option tables: the reference's flag names, each once, and the recorded configuration as before", "[io][options]") {
   // enas-reference.md §2.1/§2.2: the PTB flags a reference script passes that set an LmOptions
-  // member, plus the library's run-control flags test_window, max_steps, derive_samples and cuda_graphs.
+  // member, plus the library's run-control flags test_window, max_steps, derive_samples, cuda_graphs
+  // and sync_bn.
   const std::set<std::string> lm{"batch_size", "child_bptt_steps", "num_epochs", "child_lstm_hidden_size",
                                  "child_lstm_e_keep", "child_lstm_x_keep", "child_lstm_h_keep", "child_lstm_o_keep",
                                  "child_grad_bound", "child_lr", "child_lr_dec_start", "child_lr_dec_every",
                                  "child_lr_dec_rate", "child_lr_dec_min", "child_l2_reg", "child_rnn_slowness_reg",
                                  "eval_every_epochs", "log_every", "controller_training", "controller_train_every",
-                                 "test_window", "max_steps", "derive_samples", "cuda_graphs"};
+                                 "test_window", "max_steps", "derive_samples", "cuda_graphs", "sync_bn"};
   const auto lm_flags = flags_of<enas::train::LmOptions>();
   CHECK(std::set<std::string>(lm_flags.begin(), lm_flags.end()) == lm);
   CHECK(lm_flags.size() == lm.size());  // none twice
-  // A final program has no controller and derives nothing.
+  // A final program has no controller, derives nothing, and its model has no batch norm.
   const auto final_flags = flags_of<enas::train::LmOptions>(enas::option::kSearchOnly);
-  CHECK(final_flags.size() == lm.size() - 3);
+  CHECK(final_flags.size() == lm.size() - 4);
   CHECK(std::find(final_flags.begin(), final_flags.end(), "controller_training") == final_flags.end());
+  CHECK(std::find(final_flags.begin(), final_flags.end(), "sync_bn") == final_flags.end());
   // A search program has no graphed final step.
   const auto search_flags = flags_of<enas::train::LmOptions>(enas::option::kFinalOnly);
   CHECK(search_flags.size() == lm.size() - 1);

@@ -9,10 +9,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "enas/core/error.hpp"
+#include "enas/distributed.hpp"
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/config_json.hpp"
 #include "enas/io/run_log.hpp"
@@ -25,12 +28,16 @@ namespace enas {
 /// Supernet::save / FinalTraining::save), the configuration it was made with, and the minutes of
 /// the log; resuming refuses a checkpoint of another configuration, naming what differs.
 ///
+/// Over a process group (the run's process_group()) every rank takes part in saving (the state
+/// is gathered) and rank 0 alone writes; every rank resumes from the same file, which therefore
+/// must be visible to all of them (one machine, or a shared filesystem), and all stop together.
+///
 /// @tparam Run enas::Supernet<Space, Controller> or enas::FinalTraining<Space>
 template <class Run>
 class Checkpointing {
  public:
   Checkpointing(Run& run, const std::filesystem::path& dir, nlohmann::json config, io::RunLog& log)
-      : run_(run), files_(dir), config_(std::move(config)), log_(log) {}
+      : run_(run), files_(dir), config_(std::move(config)), log_(log), group_(run.process_group()) {}
 
   /// Writes a checkpoint of the current state; returns its path.
   std::filesystem::path save() {
@@ -40,8 +47,13 @@ class Checkpointing {
     io::OutputArchive state;
     run_.save(state);
     a.write("run", state);
+    if (group_ && group_->rank() != 0) {
+      group_->barrier();  // returns once rank 0 has written the file
+      return files_.path_of(run_.step());
+    }
     const auto path = files_.save(a, run_.step());
     log_.record({{"event", "checkpoint"}, {"step", run_.step()}, {"file", path.string()}});
+    if (group_) group_->barrier();
     return path;
   }
 
@@ -49,6 +61,24 @@ class Checkpointing {
   /// file is reported and the previous one used; a checkpoint of another configuration is refused.
   /// Returns the step resumed at.
   std::optional<std::int64_t> resume() {
+    const auto resumed = resume_here();
+    if (group_) {  // every rank must have resumed from the same step, or none
+      const auto steps = group_->all_gather(resumed ? static_cast<double>(*resumed) : -1.0);
+      for (std::size_t r = 1; r < steps.size(); ++r) {
+        if (steps[r] != steps[0]) {
+          throw CheckpointError(fmt::format(
+              "rank {} resumed {} and rank 0 {}: every rank must see the same checkpoints in --output_dir {} (one "
+              "machine, or a folder shared by all of them)",
+              r, steps[r] < 0 ? std::string("from no checkpoint") : fmt::format("at step {}", steps[r]),
+              steps[0] < 0 ? std::string("from none") : fmt::format("at step {}", steps[0]), files_.dir().string()));
+        }
+      }
+    }
+    return resumed;
+  }
+
+ private:
+  std::optional<std::int64_t> resume_here() {
     for (const auto& path : files_.list()) {
       io::InputArchive a;
       try {
@@ -75,11 +105,17 @@ class Checkpointing {
     return std::nullopt;
   }
 
-  /// Hooks for the training loop: a checkpoint after every epoch; a stop on SIGINT/SIGTERM.
+ public:
+  /// Hooks for the training loop: a checkpoint after every epoch; a stop on SIGINT/SIGTERM (over
+  /// a process group: when any rank got one, every rank stops after the same step).
   RunHooks hooks() {
     RunHooks h;
     h.on_epoch_end = [this](std::int64_t) { save(); };
-    h.should_stop = [] { return stop_requested(); };
+    if (group_) {
+      h.should_stop = [g = group_] { return any_rank(*g, stop_requested()); };
+    } else {
+      h.should_stop = [] { return stop_requested(); };
+    }
     return h;
   }
 
@@ -90,6 +126,7 @@ class Checkpointing {
   io::CheckpointFiles files_;
   nlohmann::json config_;
   io::RunLog& log_;
+  std::shared_ptr<dist::ProcessGroup> group_;
 };
 
 }  // namespace enas

@@ -10,9 +10,12 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
 
 #include "enas/core/concepts.hpp"
 #include "enas/core/error.hpp"
+#include "enas/distributed.hpp"
 #include "enas/epoch_loop.hpp"
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
@@ -39,6 +42,14 @@ class FinalTraining {
   FinalTraining(const Arch& arch, const Options& options, const Data& data, const at::Device& device,
                 std::uint64_t seed = 0)
       : options_(options), task_(arch, options, data, device, seed) {}
+
+  /// Trains data-parallel over the ranks of `group` from now on (docs/distributed.md); a null
+  /// group: one process again.
+  void distribute(std::shared_ptr<dist::ProcessGroup> group) {
+    distribute_task(task_, group, std::string("the final training of ") + std::string(Space::name));
+    group_ = group && group->size() > 1 ? std::move(group) : nullptr;
+  }
+  const std::shared_ptr<dist::ProcessGroup>& process_group() const { return group_; }
 
   train::StepResult train_step() { return task_.train_step(step_++); }
 
@@ -76,6 +87,7 @@ class FinalTraining {
   Options options_;
   Task task_;
   std::int64_t step_ = 0;
+  std::shared_ptr<dist::ProcessGroup> group_;
 };
 
 }  // namespace enas

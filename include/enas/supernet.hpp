@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -22,6 +23,7 @@
 #include "enas/core/controller_program.hpp"
 #include "enas/core/error.hpp"
 #include "enas/core/traits.hpp"
+#include "enas/distributed.hpp"
 #include "enas/epoch_loop.hpp"
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
@@ -62,6 +64,16 @@ class Supernet {
            const at::Device& device, std::uint64_t seed = 0)
       : options_(options), task_(options, data, device, seed), controller_(controller_options, seed + 1) {}
 
+  /// Runs over the ranks of `group` from now on (docs/distributed.md): every rank samples the
+  /// same architectures (same seeds) and trains its share of each batch; rewards, derive scores
+  /// and validation are spread over the ranks and gathered, so every rank applies the same
+  /// controller updates and derives the same architecture. A null group: one process again.
+  void distribute(std::shared_ptr<dist::ProcessGroup> group) {
+    distribute_task(task_, group, std::string("the search of ") + std::string(Space::name));
+    group_ = group && group->size() > 1 ? std::move(group) : nullptr;
+  }
+  const std::shared_ptr<dist::ProcessGroup>& process_group() const { return group_; }
+
   /// One architecture from the controller.
   Arch sample() { return Space::decode(controller_.sample(1).arc(0)); }
 
@@ -80,10 +92,7 @@ class Supernet {
     std::int64_t sample_index = 0;
     for (int s = 0; s < co.train_steps; ++s) {
       auto batch = controller_.sample(co.num_aggregate, /*with_grad=*/true);
-      std::vector<at::Tensor> rewards;
-      for (std::int64_t k = 0; k < batch.size(); ++k) rewards.push_back(task_.reward(Space::decode(batch.arc(k))));
-      const auto host = at::stack(rewards).to(at::kDouble).cpu().contiguous();  // one synchronisation per update
-      const std::vector<double> r(host.template data_ptr<double>(), host.template data_ptr<double>() + host.numel());
+      const auto r = rewards_of(batch);
       const auto stats = controller_.update(batch, r);
       ++controller_updates_;
       // Every update's means, for the reward and entropy curves (the log lines are sampled).
@@ -112,6 +121,18 @@ class Supernet {
   /// reference's "Here are 10 architectures").
   std::vector<ScoredArch<Arch>> sample_and_score(std::int64_t k) {
     std::vector<ScoredArch<Arch>> out;
+    if (group_) {  // every rank samples all k and draws all k minibatches; each scores its share
+      std::vector<std::int64_t> batch_ids;
+      for (std::int64_t i = 0; i < k; ++i) {
+        out.push_back({sample(), 0.0});
+        batch_ids.push_back(task_.draw_reward_batch());
+      }
+      const auto scores = spread_scores(*group_, k, [&](std::int64_t i) {
+        return task_.score_on(out[static_cast<std::size_t>(i)].arch, batch_ids[static_cast<std::size_t>(i)]);
+      });
+      for (std::int64_t i = 0; i < k; ++i) out[static_cast<std::size_t>(i)].score = scores[static_cast<std::size_t>(i)];
+      return out;
+    }
     for (std::int64_t i = 0; i < k; ++i) {
       const Arch arch = sample();
       out.push_back({arch, task_.reward(arch).template item<double>()});
@@ -126,9 +147,13 @@ class Supernet {
     const auto batch = controller_.sample(k);
     const auto batch_id = task_.draw_reward_batch();
     std::vector<ScoredArch<Arch>> out;
-    for (std::int64_t i = 0; i < batch.size(); ++i) {
-      const Arch arch = Space::decode(batch.arc(i));
-      out.push_back({arch, task_.score_on(arch, batch_id)});
+    for (std::int64_t i = 0; i < batch.size(); ++i) out.push_back({Space::decode(batch.arc(i)), 0.0});
+    auto score = [&](std::int64_t i) { return task_.score_on(out[static_cast<std::size_t>(i)].arch, batch_id); };
+    if (group_) {
+      const auto scores = spread_scores(*group_, batch.size(), score);
+      for (std::size_t i = 0; i < out.size(); ++i) out[i].score = scores[i];
+    } else {
+      for (std::int64_t i = 0; i < batch.size(); ++i) out[static_cast<std::size_t>(i)].score = score(i);
     }
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
     return out;
@@ -225,9 +250,27 @@ class Supernet {
   const Options& options() const { return options_; }
 
  private:
+  /// The rewards of a controller batch, one synchronisation per update; over a process group
+  /// each rank scores its share (every rank draws every sample's minibatch, to stay in step).
+  template <class Batch>
+  std::vector<double> rewards_of(const Batch& batch) {
+    if (group_) {
+      std::vector<std::int64_t> batch_ids;
+      for (std::int64_t k = 0; k < batch.size(); ++k) batch_ids.push_back(task_.draw_reward_batch());
+      return spread_scores(*group_, batch.size(), [&](std::int64_t k) {
+        return task_.score_on(Space::decode(batch.arc(k)), batch_ids[static_cast<std::size_t>(k)]);
+      });
+    }
+    std::vector<at::Tensor> rewards;
+    for (std::int64_t k = 0; k < batch.size(); ++k) rewards.push_back(task_.reward(Space::decode(batch.arc(k))));
+    const auto host = at::stack(rewards).to(at::kDouble).cpu().contiguous();
+    return {host.template data_ptr<double>(), host.template data_ptr<double>() + host.numel()};
+  }
+
   Options options_;
   Task task_;
   Controller controller_;
+  std::shared_ptr<dist::ProcessGroup> group_;
   Arch last_arch_{};
   std::int64_t step_ = 0;
   std::int64_t controller_updates_ = 0;

@@ -33,6 +33,7 @@
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO 1  // ProcessGroupGloo.hpp is empty without it; LibTorch's CMake target sets it too
 #endif
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/version.h>
@@ -112,6 +113,7 @@ class ProcessGroup {
         for (const auto& m : b.members) flat.push_back(m.reshape({-1}));
         b.flat = at::cat(flat);
       }
+      b.flat = on_backend_device(b.flat);
       std::vector<at::Tensor> one{b.flat};
       b.work = guarded("all_reduce", [&] { return group_->allreduce(one); });
     }
@@ -129,29 +131,38 @@ class ProcessGroup {
 #endif
   }
 
-  /// Every rank's `value`, in rank order, on every rank.
-  std::vector<double> all_gather(double value) {
-    std::vector<double> out(static_cast<std::size_t>(size()), value);
+  /// Every rank's `tensor` (same shape and dtype on every rank), in rank order, on every rank,
+  /// on the device `tensor` is on.
+  std::vector<at::Tensor> all_gather(const at::Tensor& tensor) {
 #if defined(ENAS_WITH_GLOO)
-    const auto opts = at::TensorOptions().dtype(at::kDouble).device(device_);
-    std::vector<at::Tensor> in{at::full({1}, value, opts)};
+    std::vector<at::Tensor> in{on_backend_device(tensor.contiguous())};
     std::vector<std::vector<at::Tensor>> gathered(1);
-    for (int r = 0; r < size(); ++r) gathered[0].push_back(at::empty({1}, opts));
+    for (int r = 0; r < size(); ++r) gathered[0].push_back(at::empty_like(in[0]));
     auto work = guarded("all_gather", [&] { return group_->allgather(gathered, in); });
     wait("all_gather", work);
-    for (int r = 0; r < size(); ++r) out[static_cast<std::size_t>(r)] = gathered[0][static_cast<std::size_t>(r)].item<double>();
+    for (auto& g : gathered[0]) g = g.to(tensor.device());
+    return gathered[0];
+#else
+    return {tensor};
 #endif
+  }
+
+  /// Every rank's `value`, in rank order, on every rank.
+  std::vector<double> all_gather(double value) {
+    std::vector<double> out;
+    for (const auto& t : all_gather(at::full({1}, value, at::kDouble))) out.push_back(t.item<double>());
     return out;
   }
 
   /// Copies rank `root`'s `tensor` into every rank's, in place.
   void broadcast(at::Tensor& tensor, int root = 0) {
 #if defined(ENAS_WITH_GLOO)
-    std::vector<at::Tensor> one{tensor};
+    std::vector<at::Tensor> one{on_backend_device(tensor)};
     c10d::BroadcastOptions o;
     o.rootRank = root;
     auto work = guarded("broadcast", [&] { return group_->broadcast(one, o); });
     wait("broadcast", work);
+    if (!one[0].is_same(tensor)) tensor.copy_(one[0]);
 #else
     (void)tensor;
     (void)root;
@@ -171,19 +182,25 @@ class ProcessGroup {
 
   void join(const at::Device& device) {
 #if defined(ENAS_WITH_GLOO)
-    device_ = device;
+    device_ = device.is_cuda() && !device.has_index() ? at::Device(at::kCUDA, static_cast<at::DeviceIndex>(launch_.local_rank))
+                                                      : device;
+    // Under torchrun the launcher's own agent already serves the store at MASTER_PORT and says so
+    // (TORCHELASTIC_USE_AGENT_STORE): every rank is then a client, as PyTorch's workers are.
+    const auto agent = process_env("TORCHELASTIC_USE_AGENT_STORE");
+    const bool agent_store = agent && (*agent == "True" || *agent == "true" || *agent == "1");
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(launch_.master_port);
-    so.isServer = launch_.rank == 0;
+    so.isServer = launch_.rank == 0 && !agent_store;
     so.numWorkers = static_cast<std::size_t>(launch_.world_size);
-    so.waitWorkers = true;
+    so.waitWorkers = !agent_store;
     so.timeout = options_.timeout;
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
     so.useLibUV = false;  // not every LibTorch build has libuv; the plain socket store suffices
 #endif
     const std::string where = launch_.master_addr + ":" + std::to_string(launch_.master_port);
     try {
-      store_ = c10::make_intrusive<c10d::TCPStore>(launch_.master_addr, so);
+      // Keys under "enas/": the store may be shared with the launcher's agent.
+      store_ = c10::make_intrusive<c10d::PrefixStore>("enas", c10::make_intrusive<c10d::TCPStore>(launch_.master_addr, so));
     } catch (const std::exception& e) {
       throw DistError("rank " + std::to_string(launch_.rank) + " of " + std::to_string(launch_.world_size) +
                       ": could not meet the other ranks at " + where + " (MASTER_ADDR:MASTER_PORT) within " +
@@ -193,9 +210,9 @@ class ProcessGroup {
     char host[256] = {0};
     ::gethostname(host, sizeof host - 1);
     host_ = host;
-    store_->set("enas/peer/" + std::to_string(launch_.rank), to_bytes(host_ + " " + std::to_string(::getpid())));
+    store_->set("peer/" + std::to_string(launch_.rank), to_bytes(host_ + " " + std::to_string(::getpid())));
     for (int r = 0; r < launch_.world_size; ++r) {
-      std::istringstream in(from_bytes(store_->get("enas/peer/" + std::to_string(r))));
+      std::istringstream in(from_bytes(store_->get("peer/" + std::to_string(r))));
       Peer p;
       in >> p.host >> p.pid;
       peers_.push_back(p);
@@ -265,6 +282,11 @@ class ProcessGroup {
   static std::vector<std::uint8_t> to_bytes(const std::string& s) { return {s.begin(), s.end()}; }
   static std::string from_bytes(const std::vector<std::uint8_t>& b) { return {b.begin(), b.end()}; }
 #endif
+
+  /// NCCL reduces device tensors only: a host tensor goes through the rank's GPU.
+  at::Tensor on_backend_device(const at::Tensor& t) const {
+    return backend_ == "nccl" && t.device() != device_ ? t.to(device_) : t;
+  }
 
   static std::string seconds(std::chrono::milliseconds t) {
     return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(t).count()) + " s";

@@ -146,7 +146,7 @@ class CheckpointFiles {
   std::filesystem::path save(OutputArchive& archive, std::int64_t step) const {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
-    const auto target = dir_ / ("checkpoint-" + std::to_string(step) + ".pt");
+    const auto target = path_of(step);
     const auto temp = dir_ / (".checkpoint-" + std::to_string(step) + ".pt.tmp");
     try {
       archive.save_to(temp.string());
@@ -162,6 +162,8 @@ class CheckpointFiles {
   }
 
   const std::filesystem::path& dir() const { return dir_; }
+  /// Where the checkpoint of `step` is (or would be) written.
+  std::filesystem::path path_of(std::int64_t step) const { return dir_ / ("checkpoint-" + std::to_string(step) + ".pt"); }
 
  private:
   std::filesystem::path dir_;

@@ -121,8 +121,12 @@ class Progress {
     if (line_open_) out_ << '\n' << std::flush;
   }
 
+  /// Prints nothing from now on (a rank other than 0 of a multi-process run).
+  void silence() { silent_ = true; }
+
   /// Reports that `done_steps` steps of the loop are done.
   void tick(std::int64_t done_steps) {
+    if (silent_) return;
     const double now = clock_();
     done_ = done_steps;
     if (!ticked_) {
@@ -153,7 +157,7 @@ class Progress {
 
   /// Writes the closing line (steps done, rates, time taken) once; nothing when never ticked.
   void finish() {
-    if (finished_ || !ticked_) return;
+    if (silent_ || finished_ || !ticked_) return;
     finished_ = true;
     const double now = clock_();
     const std::string summary =
@@ -194,6 +198,7 @@ class Progress {
   bool line_open_ = false;
   bool redraw_ = true;
   bool finished_ = false;
+  bool silent_ = false;
 };
 
 }  // namespace enas::io

@@ -105,6 +105,9 @@ class RunLog {
 
   /// Minutes since the log started (the reference's mins=), plus any time of earlier segments of
   /// a resumed run.
+  /// Whether the log lines go to the standard output too.
+  bool echoes() const { return echo_; }
+
   double minutes() const {
     return offset_minutes_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() / 60.0;
   }
@@ -182,7 +185,11 @@ class RunLog {
 /// Shows a Progress below a RunLog for the lifetime of the guard, then closes it.
 class ProgressGuard {
  public:
-  ProgressGuard(RunLog& log, Progress& progress) : log_(log), progress_(progress) { log_.set_progress(&progress_); }
+  /// A log that does not echo (rank 1 and up of a multi-process run) shows no progress either.
+  ProgressGuard(RunLog& log, Progress& progress) : log_(log), progress_(progress) {
+    if (!log_.echoes()) progress_.silence();
+    log_.set_progress(&progress_);
+  }
   ~ProgressGuard() {
     log_.set_progress(nullptr);
     progress_.finish();

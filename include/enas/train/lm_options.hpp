@@ -40,6 +40,7 @@ struct LmOptions {
   double best_valid_ppl = 67.0;          ///< test perplexity is computed when valid improves on this
   std::int64_t test_window = 256;
   bool cuda_graphs = true;               ///< final training on CUDA: replay the step from a CUDA graph
+  bool sync_bn = true;                   ///< several processes: the search cell's batch norm over every rank's rows
 
   /// scripts/ptb_search.sh.
   static LmOptions search_defaults() { return LmOptions{}; }
@@ -89,7 +90,12 @@ struct LmOptions {
         control("test_window", &O::test_window, "tokens per window of the batch-1 test pass", at_least(1)),
         control("cuda_graphs", &O::cuda_graphs,
                 "on CUDA, capture the training step once as a CUDA graph and replay it (one launch per step)", any(),
-                kFinalOnly)),
+                kFinalOnly),
+        control("sync_bn", &O::sync_bn,
+                "several processes: the search cell's batch-norm statistics over the whole batch (every rank's "
+                "rows), so that N ranks compute what one process computes; off, each rank normalises its own "
+                "share (as DistributedDataParallel), with far fewer collectives",
+                any(), kSearchOnly)),
                           loop_fields<LmOptions>());
   }
 

@@ -143,8 +143,10 @@ class LmTaskBase {
 
   /// The task's own state besides the model: carried state, epoch statistics, best validation,
   /// the host engine of the reward windows, the optimizer.
+  /// Every rank calls it (the state is gathered from all of them); the checkpoint holds the
+  /// whole batch's state, so it resumes exactly on any number of ranks that divides the batch.
   void save_base(io::OutputArchive& a, const std::vector<at::Tensor>& params) const {
-    io::write_tensor(a, "state", state_);
+    io::write_tensor(a, "state", group_ ? at::cat(group_->all_gather(state_), 0) : state_);
     io::write_tensor(a, "train_ce", train_ce_.defined() ? train_ce_ : at::zeros({}, at::kDouble));
     io::write_int(a, "batches", batches_);
     io::write_double(a, "best_valid", best_valid_);
@@ -155,8 +157,10 @@ class LmTaskBase {
   }
   void load_base(io::InputArchive& a, const std::vector<at::Tensor>& params) {
     const auto state = io::read_tensor(a, "state");
-    if (state.sizes() != state_.sizes()) throw CheckpointError("checkpoint carries a state of another batch or hidden size");
-    state_.copy_(state);
+    if (state.dim() != 2 || state.size(0) != options_.batch_size || state.size(1) != options_.hidden) {
+      throw CheckpointError("checkpoint carries a state of another batch or hidden size");
+    }
+    state_.copy_(state.narrow(0, slice_.offset, slice_.size));
     const auto train_ce = io::read_tensor(a, "train_ce");
     if (!train_ce_.defined()) reset_epoch_stats();
     train_ce_.copy_(train_ce);
@@ -192,17 +196,26 @@ class LmTaskBase {
 
   /// Perplexity of a full pass over `batches` with state carried (§3.5):
   /// exp(min(Σ CE / (N·B·T), 10)). `run` evaluates one window from a state.
+  /// Over a process group each rank evaluates its share of the batch streams and the sums are
+  /// added (every rank runs `run` for every window, with the same cells).
   template <class Run>
   double carried_perplexity(const data::PtbBatches& batches, Run&& run) const {
     at::NoGradGuard no_grad;
-    auto state = at::zeros({batches.batch_size(), options_.hidden}, at::TensorOptions().device(device_));
+    const auto share = group_ ? dist::batch_slice(batches.batch_size(), group_->rank(), group_->size(), "batch_size")
+                              : dist::BatchSlice{0, batches.batch_size()};
+    auto state = at::zeros({share.size, options_.hidden}, at::TensorOptions().device(device_));
     auto total = at::zeros({}, at::TensorOptions().device(device_).dtype(at::kDouble));
     for (std::int64_t i = 0; i < batches.num_batches(); ++i) {
       auto [x, y] = batches.window(i);
+      if (group_) {
+        x = x.narrow(1, share.offset, share.size);
+        y = y.narrow(1, share.offset, share.size);
+      }
       auto r = run(x, y, state);
       total.add_(r.ce_sum);
       state = r.state;
     }
+    if (group_) group_->all_reduce_sum({total});
     const double tokens = static_cast<double>(batches.num_batches() * batches.batch_size() * batches.bptt());
     return std::exp(std::min(total.item<double>() / tokens, 10.0));
   }
@@ -269,11 +282,12 @@ class LmSearchTask : public LmTaskBase {
   std::int64_t num_parameters() const { return count(model_->parameters()); }
 
   /// Data-parallel over `group` (null: one process again): this rank's share of the batch, the
-  /// cell's batch-norm statistics over every rank's rows (synchronised), gradients summed.
+  /// cell's batch-norm statistics over every rank's rows (options().sync_bn; else its own),
+  /// gradients summed.
   void distribute(std::shared_ptr<dist::ProcessGroup> group) {
     const auto slice = join_group(group);
     std::shared_ptr<const nn::CrossReplicaSum> sync;
-    if (group) {
+    if (group && options_.sync_bn) {
       auto sum = std::make_shared<nn::CrossReplicaSum>();
       sum->replicas = group->size();
       sum->sum = [g = group.get()](at::Tensor& t) { g->all_reduce_sum({t}); };

@@ -1,0 +1,68 @@
+/// @file
+/// @brief What a run (Supernet, FinalTraining) does with a process group: hand it to a task that
+/// trains data-parallel, spread scoring work over the ranks, agree on stopping (docs/distributed.md).
+#ifndef ENAS_DISTRIBUTED_HPP
+#define ENAS_DISTRIBUTED_HPP
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "enas/core/error.hpp"
+#include "enas/dist/process_group.hpp"
+
+namespace enas {
+
+namespace detail {
+template <class T, class = void>
+struct TakesProcessGroup : std::false_type {};
+template <class T>
+struct TakesProcessGroup<T, std::void_t<decltype(std::declval<T&>().distribute(
+                                std::declval<std::shared_ptr<dist::ProcessGroup>>()))>> : std::true_type {};
+}  // namespace detail
+
+/// Whether a task trains data-parallel (has `distribute(std::shared_ptr<dist::ProcessGroup>)`).
+template <class Task>
+inline constexpr bool is_data_parallel_v = detail::TakesProcessGroup<Task>::value;
+
+/// Hands `group` to `task`; a group of more than one rank and a task that cannot use it is
+/// refused, naming `what` (the space's run). A null group or one rank: nothing changes.
+template <class Task>
+void distribute_task(Task& task, const std::shared_ptr<dist::ProcessGroup>& group, const std::string& what) {
+  if (!group || group->size() == 1) return;
+  if constexpr (is_data_parallel_v<Task>) {
+    task.distribute(group);
+  } else {
+    (void)task;
+    throw ConfigError(what + " does not run on several processes yet (WORLD_SIZE=" + std::to_string(group->size()) +
+                      "): run it as one process (docs/distributed.md lists what does)");
+  }
+}
+
+/// `count` scores, each computed by one rank (item k by rank k mod world) and then known to all:
+/// `score(k)` runs only where item k belongs. Every rank must call this with the same count.
+template <class Score>
+std::vector<double> spread_scores(dist::ProcessGroup& group, std::int64_t count, Score&& score) {
+  auto local = at::zeros({count}, at::kDouble);
+  for (std::int64_t k = group.rank(); k < count; k += group.size()) local[k] = score(k);
+  group.all_reduce_sum({local});
+  const auto* p = local.data_ptr<double>();
+  return {p, p + count};
+}
+
+/// Whether any rank asks to stop (each rank's own `stop`), decided together so that every rank
+/// stops after the same step.
+inline bool any_rank(dist::ProcessGroup& group, bool stop) {
+  auto flag = at::full({1}, stop ? 1.0 : 0.0, at::kDouble);
+  group.all_reduce_sum({flag});
+  return flag.item<double>() > 0.0;
+}
+
+}  // namespace enas
+
+#endif  // ENAS_DISTRIBUTED_HPP

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# The programs as several processes (docs/distributed.md), launched with the variables torchrun
+# and Open MPI set, over loopback: two ranks of ptb_final and ptb_search log what one process logs
+# (losses to 1e-3 relative, the same derived cell), rank 0 alone writes, every log names the world;
+# a SIGTERM to one rank stops both after the same step with a checkpoint that the same command
+# resumes; an image program refuses a multi-process launch by name.
+#   multi_process.sh <build dir>
+# Needs the real PTB (and CIFAR-10 for the refusal); without them it reports "skipped".
+set -uo pipefail
+build=$1
+out=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$out"' EXIT
+
+find_data() {  # <name> <file>: the first folder holding <name>/<file>
+  for base in "${ENAS_DATA_DIR:-}" "$(dirname "$0")/../../data" "$(dirname "$0")/../../../shared/data"; do
+    [ -n "$base" ] && [ -f "$base/$1/$2" ] && { echo "$base/$1"; return; }
+  done
+}
+ptb=$(find_data ptb ptb.train.txt)
+cifar=$(find_data cifar-10-batches-bin data_batch_1.bin)
+if [ -z "$ptb" ]; then
+  echo "skipped: the real PTB folder is needed (data/, \$ENAS_DATA_DIR or ../shared/data)"
+  exit 0
+fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
+       echo $((20000 + $$ % 20000)))
+
+failures=0
+passed=0
+check() {  # <name> <condition command...>
+  local name=$1
+  shift
+  if "$@"; then
+    echo "ok   $name"
+    passed=$((passed + 1))
+  else
+    echo "FAIL $name"
+    failures=$((failures + 1))
+  fi
+}
+
+# ranks <style: torchrun|openmpi> <tag> <program> <flags...>: two ranks in the background; their
+# stdout/stderr in $out/<tag>.<rank>.log; sets rank_pids.
+ranks() {
+  local style=$1 tag=$2 program=$3
+  shift 3
+  rank_pids=()
+  for rank in 0 1; do
+    if [ "$style" = torchrun ]; then
+      env RANK=$rank WORLD_SIZE=2 LOCAL_RANK=$rank LOCAL_WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+        "$build/examples/$program" "$@" >"$out/$tag.$rank.log" 2>&1 &
+    else
+      env OMPI_COMM_WORLD_RANK=$rank OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_LOCAL_RANK=$rank \
+        OMPI_COMM_WORLD_LOCAL_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+        "$build/examples/$program" "$@" >"$out/$tag.$rank.log" 2>&1 &
+    fi
+    rank_pids+=($!)
+    pids+=($!)
+  done
+  port=$((port + 1))
+}
+wait_ranks() {  # sets codes to the exit codes of rank_pids, "c0 c1" (in this shell: wait needs it)
+  local all=()
+  for p in "${rank_pids[@]}"; do
+    wait "$p"
+    all+=($?)
+  done
+  codes="${all[*]}"
+}
+losses() { grep -o 'loss=[0-9.]*' "$1" | cut -d= -f2; }
+same_losses() {  # <log a> <log b>: the same number of loss values, each within 1e-3 relative
+  local a b
+  a=$(losses "$1")
+  b=$(losses "$2")
+  [ -n "$a" ] && [ "$(echo "$a" | wc -l)" = "$(echo "$b" | wc -l)" ] &&
+    paste <(echo "$a") <(echo "$b") | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-3 * $1) bad = 1 } END { exit bad }'
+}
+
+small=(--data_path="$ptb" --child_lstm_hidden_size=16 --batch_size=8 --child_bptt_steps=10 --log_every=2 --noplot
+       --reset_output_dir --dist_timeout=60)
+
+# ptb_final: one process against two ranks (torchrun's variables).
+"$build/examples/ptb_final" "${small[@]}" --threads=1 --max_steps=8 --output_dir="$out/final1" >"$out/final1.log" 2>&1
+check "ptb_final, one process" grep -q "loss=" "$out/final1.log"
+ranks torchrun final2 ptb_final "${small[@]}" --max_steps=8 --output_dir="$out/final2"
+wait_ranks
+check "ptb_final, two ranks exit 0 ($codes)" test "$codes" = "0 0"
+check "ptb_final, rank 0 logs the world" grep -q "world_size=2 launcher=torchrun backend=gloo" "$out/final2.0.log"
+check "ptb_final, two ranks log one process's losses" same_losses "$out/final1.log" "$out/final2.0.log"
+check "ptb_final, rank 1 prints nothing" test ! -s "$out/final2.1.log"
+check "ptb_final, rank 0 wrote the checkpoint" test -f "$out/final2/checkpoint-8.pt"
+
+# ptb_search: one process against two ranks (Open MPI's variables): losses and the derived cell.
+search=("${small[@]}" --max_steps=6 --controller_train_steps=2 --controller_num_aggregate=4 --derive_samples=6)
+"$build/examples/ptb_search" "${search[@]}" --threads=1 --output_dir="$out/search1" >"$out/search1.log" 2>&1
+ranks openmpi search2 ptb_search "${search[@]}" --output_dir="$out/search2"
+wait_ranks
+check "ptb_search, two ranks exit 0 ($codes)" test "$codes" = "0 0"
+check "ptb_search, rank 0 logs the world" grep -q "world_size=2 launcher=Open MPI backend=gloo" "$out/search2.0.log"
+check "ptb_search, two ranks log one process's losses" same_losses "$out/search1.log" "$out/search2.0.log"
+check "ptb_search, the same derived cell" cmp -s "$out/search1/best_arc.txt" "$out/search2/best_arc.txt"
+
+# A SIGTERM to rank 1 stops both ranks after the same step; the same command resumes and finishes.
+stop=(--data_path="$ptb" --child_lstm_hidden_size=16 --batch_size=8 --child_bptt_steps=10 --noplot --dist_timeout=60
+      --max_steps=1500 --log_every=500 --output_dir="$out/stop")
+ranks torchrun stop ptb_final "${stop[@]}"
+for _ in $(seq 100); do  # until the run has started stepping
+  grep -q "batches_per_epoch" "$out/stop.0.log" 2>/dev/null && break
+  sleep 0.2
+done
+sleep 1
+kill -TERM "${rank_pids[1]}"
+wait_ranks
+check "a stopped pair exits 130 on both ranks ($codes)" test "$codes" = "130 130"
+check "the stop names its checkpoint" grep -q "checkpoint .* written; run the same command to resume" "$out/stop.0.log"
+ranks torchrun stop_resumed ptb_final "${stop[@]}"
+wait_ranks
+check "the same command resumes ($codes)" test "$codes" = "0 0"
+check "it resumed where it stopped" grep -q "Resumed from" "$out/stop_resumed.0.log"
+check "and finished" test -f "$out/stop/checkpoint-1500.pt"
+
+# An image program refuses a multi-process launch, naming why.
+if [ -n "$cifar" ]; then
+  ranks torchrun micro cifar10_micro_search --data_path="$cifar" --max_steps=1 --noplot --output_dir="$out/micro"
+  wait_ranks
+  check "cifar10_micro_search refuses two ranks ($codes)" test "$codes" = "1 1"
+  check "and says why" grep -q "does not run on several processes yet" "$out/micro.0.log"
+fi
+
+echo "$passed passed, $failures failed"
+[ "$failures" = 0 ]
