@@ -39,11 +39,13 @@ debian_mirror() (
   } | head -n 1
 )
 
-common_packages=cmake,make,g++,ca-certificates,libopenblas0-openmp,libfmt-dev,libxtensor-dev,xtl-dev,nlohmann-json3-dev,catch2,libcli11-dev,libgloo-dev
+common_packages=cmake,make,g++,ca-certificates,libopenblas0-openmp,libfmt-dev,libxtensor-dev,xtl-dev,nlohmann-json3-dev,catch2,libcli11-dev
+# Gloo's headers (process groups): libgloo-dev beside the CPU LibTorch; the CUDA LibTorch depends on
+# the CUDA build of Gloo, which conflicts with the plain one, so it takes libgloo-cuda-dev.
 declare -A root_packages=(
-  [cpu]="$common_packages,libtorch-dev"
+  [cpu]="$common_packages,libgloo-dev,libtorch-dev"
   # nvidia-cuda-toolkit: nvcc and the CUDA headers and libraries LibTorch's CMake config asks for.
-  [cuda]="$common_packages,libtorch-cuda-dev,nvidia-cuda-toolkit"
+  [cuda]="$common_packages,libtorch-cuda-dev,libgloo-cuda-dev,libnccl-dev,nvidia-cuda-toolkit"
 )
 
 # Creates (once) the Debian 13 root for a stage; a finished root carries a stamp naming its packages.

@@ -9,11 +9,7 @@ build=$1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-find_data() {  # <name> <file>: the first folder holding <name>/<file>
-  for base in "${ENAS_DATA_DIR:-}" "$(dirname "$0")/../../data" "$(dirname "$0")/../../../shared/data"; do
-    [ -n "$base" ] && [ -f "$base/$1/$2" ] && { echo "$base/$1"; return; }
-  done
-}
+source "$(dirname "$0")/find_data.sh"
 ptb=$(find_data ptb ptb.train.txt)
 cifar=$(find_data cifar-10-batches-bin data_batch_1.bin)
 if [ -z "$ptb" ] || [ -z "$cifar" ]; then
