@@ -26,7 +26,6 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "enas/core/error.hpp"
@@ -47,10 +46,12 @@ struct CellPlan {
 /// Batch norm of the search model (§3.1, ptb_ops.batch_norm): over the batch axis, biased
 /// variance, epsilon 1.0, moving averages with decay 0.999 updated at every time step. Index i < N
 /// is node i's [h | c] (width 2H); index N is the cell output (width H).
-/// Batch statistics of a data-parallel run (synchronised batch norm): `sum` adds a tensor over
-/// the `replicas` processes in place, each of which holds an equal share of the batch's rows.
+/// Batch statistics of a data-parallel run (synchronised batch norm) over `replicas` processes,
+/// each holding an equal share of the batch's rows: `sum` adds a tensor over them in place,
+/// `gather` returns every replica's tensor in rank order.
 struct CrossReplicaSum {
   std::function<void(at::Tensor&)> sum;
+  std::function<std::vector<at::Tensor>(const at::Tensor&)> gather;
   std::int64_t replicas = 1;
 };
 
@@ -166,6 +167,24 @@ struct NormWindowStats {
   }
 };
 
+/// The whole batch's mean and biased variance from each replica's mean and M2 (sum of squared
+/// deviations from its own mean) over `rows` rows each, one collective: the replicas' means
+/// averaged, and M2 = Σ_r M2_r + rows·(μ_r − μ)² (Chan et al.), in rank order on every replica.
+/// `mean` and `m2` hold this replica's on entry; the batch's mean and variance on exit.
+inline void combine_moments(const CrossReplicaSum& sync, at::Tensor& mean, at::Tensor& m2, std::int64_t rows) {
+  const auto cols = mean.numel();
+  const auto parts = sync.gather(at::cat({mean, m2}));
+  auto total_mean = at::zeros_like(mean);
+  for (const auto& part : parts) total_mean.add_(part.narrow(0, 0, cols));
+  total_mean.div_(static_cast<double>(parts.size()));
+  auto total_m2 = at::zeros_like(m2);
+  for (const auto& part : parts) {
+    total_m2.add_(part.narrow(0, cols, cols)).add_((part.narrow(0, 0, cols) - total_mean).square_(), static_cast<double>(rows));
+  }
+  mean.copy_(total_mean);
+  m2.copy_(total_m2.div_(static_cast<double>(rows * static_cast<std::int64_t>(parts.size()))));
+}
+
 /// The batch-norm arithmetic as plain loops over a [B, W] block whose columns are contiguous
 /// (rows may be strided, as the node slots of the pre-activation buffer are), in two passes, the
 /// statistics accumulated in T over the B rows (the 64 of a PTB batch: a float sum's rounding stays
@@ -208,13 +227,12 @@ struct HostBlock {
     T* __restrict pm = mean.data_ptr<T>();
     T* __restrict pv = var.data_ptr<T>();
     T* __restrict pi = inv_std.data_ptr<T>();
-    const T inv_rows = T(1) / static_cast<T>(rows * (sync != nullptr ? sync->replicas : 1));
+    const T inv_rows = T(1) / static_cast<T>(rows);
     for (std::int64_t c = 0; c < cols; ++c) pm[c] = T(0);
     for (std::int64_t r = 0; r < rows; ++r) {
       const T* __restrict row = px + r * xs;
       for (std::int64_t c = 0; c < cols; ++c) pm[c] += row[c];
     }
-    if (sync != nullptr) sync->sum(mean);
     for (std::int64_t c = 0; c < cols; ++c) {
       pm[c] *= inv_rows;
       pv[c] = T(0);
@@ -226,11 +244,12 @@ struct HostBlock {
         pv[c] += d * d;
       }
     }
-    if (sync != nullptr) sync->sum(var);
-    for (std::int64_t c = 0; c < cols; ++c) {
-      pv[c] *= inv_rows;
-      pi[c] = T(1) / std::sqrt(pv[c] + static_cast<T>(eps));
+    if (sync != nullptr) {
+      combine_moments(*sync, mean, var, rows);  // this replica's mean and M2 -> the batch's mean and variance
+    } else {
+      for (std::int64_t c = 0; c < cols; ++c) pv[c] *= inv_rows;
     }
+    for (std::int64_t c = 0; c < cols; ++c) pi[c] = T(1) / std::sqrt(pv[c] + static_cast<T>(eps));
     for (std::int64_t r = 0; r < rows; ++r) {
       T* __restrict row = px + r * xs;
       T* __restrict hrow = ph + r * hs;
@@ -315,17 +334,10 @@ inline void norm_forward(at::Tensor x, const CellNorm& norm, std::size_t index, 
     return;
   }
   if (training) {
-    at::Tensor var, mean;
-    if (sync != nullptr) {  // two passes over every replica's rows, as the host loops
-      const double rows = static_cast<double>(x.size(0) * sync->replicas);
-      mean = x.sum(0);
-      sync->sum(mean);
-      mean.div_(rows);
-      var = (x - mean).square().sum(0);
-      sync->sum(var);
-      var.div_(rows);
-    } else {
-      std::tie(var, mean) = at::var_mean(x, {0}, /*unbiased=*/false);
+    auto [var, mean] = at::var_mean(x, {0}, /*unbiased=*/false);
+    if (sync != nullptr) {  // as the host loops: this replica's moments, combined over the replicas
+      var.mul_(static_cast<double>(x.size(0)));
+      combine_moments(*sync, mean, var, x.size(0));
     }
     if (!xhat.defined()) {
       xhat = at::empty_like(x);

@@ -291,6 +291,7 @@ class LmSearchTask : public LmTaskBase {
       auto sum = std::make_shared<nn::CrossReplicaSum>();
       sum->replicas = group->size();
       sum->sum = [g = group.get()](at::Tensor& t) { g->all_reduce_sum({t}); };
+      sum->gather = [g = group.get()](const at::Tensor& t) { return g->all_gather(t); };
       sync = sum;
     }
     model_->shard_batch(group ? nn::BatchShard{slice.offset, options_.batch_size} : nn::BatchShard{}, sync);
