@@ -382,6 +382,7 @@ void run_search(const Common& common, const Options& options, const enas::Contro
                 const CLI::App& app) {
   using Net = enas::Supernet<Space, Controller>;
   using Task = typename Net::Task;
+  enas::require_data_parallel<Task>(enas::dist::read_launch().world_size, Net::run_name());  // before any work
   start_run<typename Task::Data>(common, app, RunKind::kSearch, [&](const at::Device& device, const auto& dir,
                                                                     enas::io::RunLog& log, const auto& data,
                                                                     const auto& group) {
@@ -404,6 +405,7 @@ void run_search(const Common& common, const Options& options, const enas::Contro
 template <class Space, class Options>
 void run_final(const Common& common, const Options& options, const typename Space::Arch& arch, const CLI::App& app) {
   using Run = enas::FinalTraining<Space>;
+  enas::require_data_parallel<typename Run::Task>(enas::dist::read_launch().world_size, Run::run_name());
   start_run<typename Run::Task::Data>(common, app, RunKind::kFinal, [&](const at::Device& device, const auto& dir,
                                                                         enas::io::RunLog& log, const auto& data,
                                                                         const auto& group) {

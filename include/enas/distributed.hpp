@@ -30,18 +30,23 @@ struct TakesProcessGroup<T, std::void_t<decltype(std::declval<T&>().distribute(
 template <class Task>
 inline constexpr bool is_data_parallel_v = detail::TakesProcessGroup<Task>::value;
 
+/// Refuses a launch of `world_size` > 1 processes for a task that cannot use them, naming
+/// `what` (the space's run); a program calls it before any work.
+template <class Task>
+void require_data_parallel(int world_size, const std::string& what) {
+  if (world_size > 1 && !is_data_parallel_v<Task>) {
+    throw ConfigError(what + " does not run on several processes yet (WORLD_SIZE=" + std::to_string(world_size) +
+                      "): run it as one process (docs/distributed.md lists what does)");
+  }
+}
+
 /// Hands `group` to `task`; a group of more than one rank and a task that cannot use it is
 /// refused, naming `what` (the space's run). A null group or one rank: nothing changes.
 template <class Task>
 void distribute_task(Task& task, const std::shared_ptr<dist::ProcessGroup>& group, const std::string& what) {
   if (!group || group->size() == 1) return;
-  if constexpr (is_data_parallel_v<Task>) {
-    task.distribute(group);
-  } else {
-    (void)task;
-    throw ConfigError(what + " does not run on several processes yet (WORLD_SIZE=" + std::to_string(group->size()) +
-                      "): run it as one process (docs/distributed.md lists what does)");
-  }
+  require_data_parallel<Task>(group->size(), what);
+  if constexpr (is_data_parallel_v<Task>) task.distribute(group);
 }
 
 /// `count` scores, each computed by one rank (item k by rank k mod world) and then known to all:

@@ -46,10 +46,12 @@ class FinalTraining {
   /// Trains data-parallel over the ranks of `group` from now on (docs/distributed.md); a null
   /// group: one process again.
   void distribute(std::shared_ptr<dist::ProcessGroup> group) {
-    distribute_task(task_, group, std::string("the final training of ") + std::string(Space::name));
+    distribute_task(task_, group, run_name());
     group_ = group && group->size() > 1 ? std::move(group) : nullptr;
   }
   const std::shared_ptr<dist::ProcessGroup>& process_group() const { return group_; }
+  /// "the final training of <space>", as messages name this run.
+  static std::string run_name() { return "the final training of " + std::string(Space::name); }
 
   train::StepResult train_step() { return task_.train_step(step_++); }
 

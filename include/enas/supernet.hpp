@@ -69,10 +69,12 @@ class Supernet {
   /// and validation are spread over the ranks and gathered, so every rank applies the same
   /// controller updates and derives the same architecture. A null group: one process again.
   void distribute(std::shared_ptr<dist::ProcessGroup> group) {
-    distribute_task(task_, group, std::string("the search of ") + std::string(Space::name));
+    distribute_task(task_, group, run_name());
     group_ = group && group->size() > 1 ? std::move(group) : nullptr;
   }
   const std::shared_ptr<dist::ProcessGroup>& process_group() const { return group_; }
+  /// "the search of <space>", as messages name this run.
+  static std::string run_name() { return "the search of " + std::string(Space::name); }
 
   /// One architecture from the controller.
   Arch sample() { return Space::decode(controller_.sample(1).arc(0)); }
