@@ -29,8 +29,10 @@
 #include "enas/dist/data_parallel.hpp"
 #include "enas/dist/launch.hpp"
 #include "enas/dist/process_group.hpp"
+#include "enas/families/nas_bench_201.hpp"
 #include "enas/spaces/ptb_cell.hpp"
 #include "enas/supernet.hpp"
+#include "enas/train/cifar_tasks.hpp"
 #include "enas/train/lm_task.hpp"
 #include "support.hpp"
 
@@ -234,6 +236,110 @@ std::vector<double> ptb_steps(const std::shared_ptr<enas::dist::ProcessGroup>& g
   return out;
 }
 
+/// Synthetic CIFAR-10 (random bytes and labels; 40 training, 24 validation and test images): the
+/// steps' arithmetic, not the pictures, matters here.
+const enas::data::Cifar10Data& tiny_cifar() {
+  static const auto data = [] {
+    std::mt19937 rng(7);
+    auto split = [&](std::size_t n) {
+      enas::data::Cifar10Images s;
+      s.images = xt::xtensor<std::uint8_t, 4>::from_shape({n, 3, 32, 32});
+      s.labels = xt::xtensor<std::int64_t, 1>::from_shape({n});
+      for (auto& v : s.images) v = static_cast<std::uint8_t>(rng() % 256);
+      for (auto& v : s.labels) v = static_cast<std::int64_t>(rng() % 10);
+      return s;
+    };
+    enas::data::Cifar10Data d;
+    d.train = split(40);
+    d.valid = split(24);
+    d.test = split(24);
+    d.stats = enas::data::channel_stats(d.train.images);
+    return d;
+  }();
+  return data;
+}
+
+/// One training step of `Task` at batch 20 over `group` from a fresh model (`seed`): for a search
+/// task one per architecture of `arcs`, each from the same initial weights, then a reward; for a
+/// final task one of arcs[0], then the test accuracy. Appends each step's loss, gradient norm and
+/// correct count, and after each step every weight and moving statistic. One step each, not
+/// several: at this size the training multiplies rounding differences from step to step (one
+/// process's channels-last and NCHW runs differ by 5e-3 after three micro final steps), so only a
+/// step from the same weights can be compared.
+template <class Task, class Space>
+void image_steps(std::vector<double>& out, const std::shared_ptr<enas::dist::ProcessGroup>& group,
+                 enas::train::ImageOptions o, const std::vector<typename Space::Arch>& arcs, std::uint64_t seed) {
+  o.batch_size = 20;
+  o.eval_batch_size = 8;
+  o.cutout_size = 4;
+  o.mixed_precision = false;
+  const at::Device cpu(at::kCPU);
+  auto record = [&](Task& task, const enas::train::StepResult& r) {
+    out.push_back(r.loss.template item<double>());
+    out.push_back(r.grad_norm.template item<double>());
+    out.push_back(static_cast<double>(r.correct.template item<std::int64_t>()));
+    for (const auto& p : task.model()->parameters()) append(out, p);
+    for (const auto& b : task.model()->buffers()) append(out, b);
+  };
+  if constexpr (std::is_constructible_v<Task, const enas::train::ImageOptions&, const enas::data::Cifar10Data&,
+                                        const at::Device&, std::uint64_t>) {
+    for (const auto& arc : arcs) {
+      at::manual_seed(seed);
+      Task task(o, tiny_cifar(), cpu, seed);
+      task.distribute(group);
+      record(task, task.train_step(arc, 0));
+      out.push_back(task.score_on(arc, task.draw_reward_batch()));
+    }
+  } else {
+    at::manual_seed(seed);
+    Task task(arcs[0], o, tiny_cifar(), cpu, seed);
+    task.distribute(group);
+    record(task, task.train_step(0));
+    out.push_back(task.evaluate_test());
+  }
+}
+
+/// What a process computes in a step of the micro search (auxiliary head, dropout in every pass,
+/// batch statistics everywhere) for two cells, of the micro final training with drop-path and
+/// synchronised batch norm, of the macro search (moving statistics) for two architectures and of
+/// the NAS-Bench-201 search for two cells, at batch 20 over `group` (null: one process), in the
+/// channels-last layout (the default) or NCHW.
+std::vector<double> image_steps(const std::shared_ptr<enas::dist::ProcessGroup>& group, bool channels_last = true) {
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  std::vector<double> out;
+  using Micro = enas::spaces::MicroEnas;
+  const std::vector<Micro::Arch> micro{
+      Micro::parse("0 2 0 0 0 4 0 1 0 4 1 1 1 0 0 1 0 2 1 1 1 0 1 0 0 3 0 2 1 1 3 1 1 0 0 4 0 3 1 1"),
+      Micro::parse("0 1 1 0 1 3 2 2 0 4 3 1 2 0 4 3 5 2 1 4 1 2 0 0 2 1 1 4 3 0 0 2 4 3 2 1 0 4 5 0")};
+  auto mo = enas::train::ImageOptions::micro_search_defaults();
+  mo.num_layers = 3;
+  mo.out_filters = 4;
+  mo.channels_last = channels_last;
+  image_steps<enas::train::TaskFor<Micro>::Search, Micro>(out, group, mo, micro, 11);
+  auto mf = enas::train::ImageOptions::micro_final_defaults();
+  mf.num_layers = 3;
+  mf.out_filters = 4;
+  mf.num_epochs = 1;
+  mf.sync_bn = true;
+  mf.channels_last = channels_last;
+  image_steps<enas::train::TaskFor<Micro>::Final, Micro>(out, group, mf, micro, 12);
+  using Macro = enas::spaces::Macro<3, enas::ops::Conv<3>, enas::ops::SepConv<5>, enas::ops::MaxPool<3>>;
+  auto ma = enas::train::ImageOptions::macro_search_defaults();
+  ma.num_layers = 3;
+  ma.out_filters = 4;
+  ma.channels_last = channels_last;
+  image_steps<enas::train::TaskFor<Macro>::Search, Macro>(out, group, ma, {Macro::parse("0 1 1 2 0 1"), Macro::parse("0 2 0 1 0 1")}, 13);
+  using Bench = enas::nas_bench_201::NasBench201;
+  auto nb = enas::nas_bench_201::search_defaults();
+  nb.num_layers = 1;
+  nb.out_filters = 4;
+  nb.channels_last = channels_last;
+  image_steps<enas::train::TaskFor<Bench>::Search, Bench>(out, group, nb, {Bench::parse("1 0 3 0 1 2"), Bench::parse("3 1 0 2 4 1")}, 14);
+  at::set_num_threads(threads);
+  return out;
+}
+
 /// A short search on the tiny corpus (2 epochs of 41 steps, a controller phase of 3 updates of 4
 /// samples after each, validation and test), resumed from `dir` when it holds a checkpoint, run to
 /// `max_steps` (-1: the end), checkpointed there, then derived from 8 samples. Returns
@@ -264,6 +370,45 @@ std::vector<double> short_search(const std::shared_ptr<enas::dist::ProcessGroup>
   for (const auto& d : net.derive(8)) {
     out.push_back(d.score);
     for (const auto& t : PtbEnas::encode(d.arch)) out.push_back(static_cast<double>(t));
+  }
+  for (const auto& p : net.controller().net()->parameters()) append(out, p);
+  at::set_num_threads(threads);
+  return out;
+}
+
+/// A short micro search on the synthetic images (2 epochs of 5 steps, a controller phase of 2
+/// updates of 4 samples after each, "Here are 10 architectures", validation and test), then a
+/// derive of 8. Returns [step, controller updates][8 × (score, 40 tokens)][controller weights].
+std::vector<double> short_micro_search(const std::shared_ptr<enas::dist::ProcessGroup>& group) {
+  using Micro = enas::spaces::MicroEnas;
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  at::manual_seed(21);
+  auto o = enas::train::ImageOptions::micro_search_defaults();
+  o.num_layers = 3;
+  o.out_filters = 4;
+  o.batch_size = 8;
+  o.eval_batch_size = 8;
+  o.cutout_size = 4;
+  o.num_epochs = 2;
+  o.log_every = 5;
+  // The shared weights stay at their initial values (learning rate 0): at this size (F 4, batch 8,
+  // random pictures) training multiplies the rounding of another summation order from step to
+  // step until a reward (a count of 8) flips; the steps themselves are compared in the test above.
+  // What is compared here is the controller phase, the rewards, validation and derive.
+  o.lr_max = 0.0;
+  o.lr_min = 0.0;
+  auto co = Micro::controller_defaults();
+  co.train_steps = 2;
+  co.num_aggregate = 4;
+  enas::Supernet<Micro> net(o, co, tiny_cifar(), at::Device(at::kCPU), 21);
+  net.distribute(group);
+  enas::io::RunLog log({}, false);
+  net.search(log);
+  std::vector<double> out{static_cast<double>(net.step()), static_cast<double>(net.controller_updates())};
+  for (const auto& d : net.derive(8)) {
+    out.push_back(d.score);
+    for (const auto& t : Micro::encode(d.arch)) out.push_back(static_cast<double>(t));
   }
   for (const auto& p : net.controller().net()->parameters()) append(out, p);
   at::set_num_threads(threads);
@@ -384,6 +529,16 @@ TEST_CASE("dist worker: PTB steps on a share of the batch", "[.][dist_worker]") 
   write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), ptb_steps(group));
 }
 
+TEST_CASE("dist worker: image steps on a share of the batch", "[.][dist_worker]") {
+  const auto dir = worker_dir();
+  if (dir.empty()) return;
+  const auto launch = enas::dist::read_launch();
+  enas::dist::GroupOptions options;
+  options.timeout = std::chrono::seconds(60);
+  const auto group = enas::dist::ProcessGroup::connect(launch, at::Device(at::kCPU), options);
+  write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), image_steps(group));
+}
+
 TEST_CASE("dist worker: a short PTB search", "[.][dist_worker]") {
   const auto dir = worker_dir();
   if (dir.empty()) return;
@@ -393,6 +548,16 @@ TEST_CASE("dist worker: a short PTB search", "[.][dist_worker]") {
   const auto group = enas::dist::ProcessGroup::connect(launch, at::Device(at::kCPU), options);
   const auto steps = std::stoll(std::getenv("ENAS_DIST_TEST_STEPS"));
   write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), short_search(group, dir / "run", steps));
+}
+
+TEST_CASE("dist worker: a short micro search", "[.][dist_worker]") {
+  const auto dir = worker_dir();
+  if (dir.empty()) return;
+  const auto launch = enas::dist::read_launch();
+  enas::dist::GroupOptions options;
+  options.timeout = std::chrono::seconds(60);
+  const auto group = enas::dist::ProcessGroup::connect(launch, at::Device(at::kCPU), options);
+  write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), short_micro_search(group));
 }
 
 TEST_CASE("dist worker: a rank exits or stops in the middle of a run", "[.][dist_worker]") {
@@ -451,6 +616,39 @@ TEST_CASE("two ranks on half the batch each compute one process's PTB search and
 }
 
 /// The largest difference |a − b| / (1 + |b|) between two records, with where it is.
+std::string compare(const std::vector<double>& got, const std::vector<double>& expected, double& worst);
+
+TEST_CASE("three ranks on uneven shares of the batch compute one process's micro, macro and NAS-Bench-201 steps", "[dist][group][image]") {
+  // Batch 20 over 3 ranks: 6, 7 and 7 images. Each rank draws the whole augmented batch, keeps its rows, draws dropout and drop-path
+  // masks for the whole batch, normalises with the whole batch's statistics (synchronised batch
+  // norm, also asked of the final training here), and the gradients, losses and correct counts
+  // are summed. The ranks must end bit-identical. Against one process on the whole batch they may
+  // differ by rounding, which these small networks amplify in places (the auxiliary head's batch
+  // norms over 4 values per image): the bound is how much one process differs from itself
+  // between its two memory layouts (the same arithmetic in another order): the ranks must be
+  // within half of that of one of them.
+  const auto dir = fresh_dir("dist_image");
+  const auto codes = run_ranks(3, "dist worker: image steps on a share of the batch", dir, {}, std::chrono::seconds(300));
+  REQUIRE(codes == std::vector<int>{0, 0, 0});
+  const auto rank0 = read_numbers(dir / "rank0.bin");
+  const auto one = image_steps(nullptr);
+  const auto one_nchw = image_steps(nullptr, false);
+  REQUIRE(rank0.size() == one.size());
+  CHECK(rank0 == read_numbers(dir / "rank1.bin"));
+  CHECK(rank0 == read_numbers(dir / "rank2.bin"));
+  double layouts = 0.0, to_cl = 0.0, to_nchw = 0.0;
+  INFO("one process, channels-last against NCHW: " << compare(one_nchw, one, layouts));
+  INFO("three ranks (channels-last) against one process, channels-last: " << compare(rank0, one, to_cl));
+  INFO("three ranks (channels-last) against one process, NCHW: " << compare(rank0, one_nchw, to_nchw));
+  CHECK(std::min(to_cl, to_nchw) <= std::max(0.5 * layouts, 2e-5));
+  CHECK(layouts < 1e-3);  // the yardstick itself is rounding, not an error
+  // The first micro search step: the whole batch's loss and correct count, not a share's.
+  CHECK(rank0[0] == Approx(one[0]).epsilon(1e-5));
+  CHECK(rank0[2] == one[2]);
+  fs::remove_all(dir);
+}
+
+/// The largest difference |a − b| / (1 + |b|) between two records, with where it is.
 std::string compare(const std::vector<double>& got, const std::vector<double>& expected, double& worst) {
   worst = 0.0;
   std::size_t at_index = 0;
@@ -492,6 +690,33 @@ TEST_CASE("a short search on two ranks keeps their controllers identical and der
   double worst = 0.0;
   INFO(compare(rank0, one, worst));
   CHECK(worst < 1e-4);  // the controller weights after 6 updates
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a short micro search on two ranks keeps their controllers identical and derives what one process derives", "[dist][group][search][image]") {
+  // Rewards are scored on one rank each, every one under a seed drawn with its minibatch (the micro
+  // search network's dropout runs in every pass), so a reward is the same on any rank and the
+  // ranks' generators stay together; validation batches are spread the same way.
+  const auto dir = fresh_dir("dist_micro_search");
+  const auto codes = run_ranks(2, "dist worker: a short micro search", dir, {}, std::chrono::seconds(300));
+  REQUIRE(codes == std::vector<int>{0, 0});
+  const auto rank0 = read_numbers(dir / "rank0.bin");
+  const auto one = short_micro_search(nullptr);
+  REQUIRE(rank0.size() == one.size());
+  CHECK(rank0 == read_numbers(dir / "rank1.bin"));
+  CHECK(rank0[0] == 10);  // steps
+  CHECK(rank0[1] == 4);   // controller updates
+  constexpr std::size_t tokens = enas::spaces::MicroEnas::num_tokens;
+  for (std::size_t k = 0; k < 8; ++k) {
+    INFO("derived " << k);
+    const auto first = 2 + k * (tokens + 1);
+    CHECK(std::vector<double>(rank0.begin() + first + 1, rank0.begin() + first + 1 + tokens) ==
+          std::vector<double>(one.begin() + first + 1, one.begin() + first + 1 + tokens));
+    CHECK(rank0[first] == Approx(one[first]).epsilon(1e-6));
+  }
+  double worst = 0.0;
+  INFO(compare(rank0, one, worst));
+  CHECK(worst < 1e-4);  // the controller weights after 4 updates
   fs::remove_all(dir);
 }
 

@@ -129,7 +129,11 @@ class CifarBatches {
 
   /// `batch` distinct images drawn uniformly by the host generator, without augmentation (the
   /// reference's shuffled validation minibatch for the controller's reward).
-  ImageBatch random_batch(std::int64_t batch) {
+  ImageBatch random_batch(std::int64_t batch) { return take(random_index(batch)); }
+
+  /// The indices random_batch(batch) takes, on the device: a minibatch kept as its indices
+  /// costs 8 bytes an image.
+  at::Tensor random_index(std::int64_t batch) {
     if (batch < 1 || batch > size()) {
       throw ConfigError("CIFAR random minibatch of " + std::to_string(batch) + " images from a split of " +
                         std::to_string(size()) + ": expected between 1 and the split's size");
@@ -142,9 +146,11 @@ class CifarBatches {
       std::swap(order(i), order(j));
     }
     const xt::xtensor<std::int64_t, 1> picked = xt::view(order, xt::range(0, batch));
-    const auto index = io::to_tensor(picked, images_.device());
-    return {images_.index_select(0, index), labels_.index_select(0, index)};
+    return io::to_tensor(picked, images_.device());
   }
+
+  /// The images and labels at `index` (int64 on the device), without augmentation.
+  ImageBatch take(const at::Tensor& index) const { return {images_.index_select(0, index), labels_.index_select(0, index)}; }
 
   /// Number of evaluation batches of size `batch`: ceil(N / batch).
   std::int64_t num_eval_batches(std::int64_t batch) const {

@@ -41,16 +41,16 @@ inline BatchSlice batch_slice(std::int64_t global, int rank, int world, const st
 }
 
 /// Sums the gradients of `params` over the ranks, in place, together with the `extra` tensors
-/// (a step's loss, say) in the same collectives. A parameter without a gradient gets zeros, so
-/// that every rank sends the same buffers.
+/// (a step's loss, say) in the same collectives. A parameter without a gradient keeps none: the
+/// optimizer leaves such a parameter alone (no decay, no momentum), as one process does. Every
+/// rank ran the same graph (the same architecture), so every rank skips the same parameters and
+/// sends the same buffers.
 inline void sum_gradients(ProcessGroup& group, const std::vector<at::Tensor>& params,
                           const std::vector<at::Tensor>& extra = {}) {
   std::vector<at::Tensor> tensors;
   tensors.reserve(params.size() + extra.size());
   for (const auto& p : params) {
-    auto& g = p.mutable_grad();
-    if (!g.defined()) g = at::zeros_like(p);
-    tensors.push_back(g);
+    if (p.grad().defined()) tensors.push_back(p.grad());
   }
   tensors.insert(tensors.end(), extra.begin(), extra.end());
   group.all_reduce_sum(tensors);

@@ -30,6 +30,7 @@
 
 #include "enas/core/error.hpp"
 #include "enas/nn/activation_kernels.hpp"
+#include "enas/nn/replicas.hpp"
 
 namespace enas::nn {
 
@@ -46,15 +47,6 @@ struct CellPlan {
 /// Batch norm of the search model (§3.1, ptb_ops.batch_norm): over the batch axis, biased
 /// variance, epsilon 1.0, moving averages with decay 0.999 updated at every time step. Index i < N
 /// is node i's [h | c] (width 2H); index N is the cell output (width H).
-/// Batch statistics of a data-parallel run (synchronised batch norm) over `replicas` processes,
-/// each holding an equal share of the batch's rows: `sum` adds a tensor over them in place,
-/// `gather` returns every replica's tensor in rank order.
-struct CrossReplicaSum {
-  std::function<void(at::Tensor&)> sum;
-  std::function<std::vector<at::Tensor>(const at::Tensor&)> gather;
-  std::int64_t replicas = 1;
-};
-
 struct CellNorm {
   std::vector<at::Tensor> scale, offset;               // parameters
   std::vector<at::Tensor> running_mean, running_var;  // buffers
@@ -166,24 +158,6 @@ struct NormWindowStats {
     }
   }
 };
-
-/// The whole batch's mean and biased variance from each replica's mean and M2 (sum of squared
-/// deviations from its own mean) over `rows` rows each, one collective: the replicas' means
-/// averaged, and M2 = Σ_r M2_r + rows·(μ_r − μ)² (Chan et al.), in rank order on every replica.
-/// `mean` and `m2` hold this replica's on entry; the batch's mean and variance on exit.
-inline void combine_moments(const CrossReplicaSum& sync, at::Tensor& mean, at::Tensor& m2, std::int64_t rows) {
-  const auto cols = mean.numel();
-  const auto parts = sync.gather(at::cat({mean, m2}));
-  auto total_mean = at::zeros_like(mean);
-  for (const auto& part : parts) total_mean.add_(part.narrow(0, 0, cols));
-  total_mean.div_(static_cast<double>(parts.size()));
-  auto total_m2 = at::zeros_like(m2);
-  for (const auto& part : parts) {
-    total_m2.add_(part.narrow(0, cols, cols)).add_((part.narrow(0, 0, cols) - total_mean).square_(), static_cast<double>(rows));
-  }
-  mean.copy_(total_mean);
-  m2.copy_(total_m2.div_(static_cast<double>(rows * static_cast<std::int64_t>(parts.size()))));
-}
 
 /// The batch-norm arithmetic as plain loops over a [B, W] block whose columns are contiguous
 /// (rows may be strided, as the node slots of the pre-activation buffer are), in two passes, the

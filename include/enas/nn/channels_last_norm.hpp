@@ -55,19 +55,22 @@ void column_sums(std::int64_t rows, std::int64_t cols, double* out, Term&& term)
   }
 }
 
-/// out[r, c] = a[c]·x[r, c] + b[c] (and with a second input, + d[c]·z[r, c]), rows over threads.
+/// out[r, c] = a[c]·(x[r, c] − m[c]) + b[c], or with a second input out[r, c] = a[c]·x[r, c] +
+/// d[c]·(z[r, c] − m[c]) + b[c]; rows over threads. Centring before scaling keeps a channel whose
+/// spread is small against its mean exact: a·x + (b − a·m) would cancel two large terms (with
+/// σ = 1e-3 and mean 5, a 1e-4 relative error in y, found comparing two processes with one).
 template <class T>
-void column_affine(std::int64_t rows, std::int64_t cols, const T* x, const T* a, const T* b, T* out,
+void column_affine(std::int64_t rows, std::int64_t cols, const T* x, const T* a, const T* b, const T* m, T* out,
                    const T* z = nullptr, const T* d = nullptr) {
   at::parallel_for(0, rows, kNormBlockRows, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t r = begin; r < end; ++r) {
       const T* xr = x + r * cols;
       T* o = out + r * cols;
       if (z == nullptr) {
-        for (std::int64_t c = 0; c < cols; ++c) o[c] = a[c] * xr[c] + b[c];
+        for (std::int64_t c = 0; c < cols; ++c) o[c] = a[c] * (xr[c] - m[c]) + b[c];
       } else {
         const T* zr = z + r * cols;
-        for (std::int64_t c = 0; c < cols; ++c) o[c] = a[c] * xr[c] + d[c] * zr[c] + b[c];
+        for (std::int64_t c = 0; c < cols; ++c) o[c] = a[c] * xr[c] + d[c] * (zr[c] - m[c]) + b[c];
       }
     }
   });
@@ -115,7 +118,7 @@ struct ChannelsLastNorm : public torch::autograd::Function<ChannelsLastNorm<T>> 
       const double var = sq[static_cast<std::size_t>(c)] / static_cast<double>(rows);
       pi[c] = static_cast<T>(1.0 / std::sqrt(var + eps));
       pa[c] = ps[c] * pi[c];
-      pb[c] = po[c] - pa[c] * pm[c];
+      pb[c] = po[c];
     }
     if (moving != nullptr && moving->mean.defined()) {
       const double unbiased = static_cast<double>(rows) / static_cast<double>(rows - 1);
@@ -128,7 +131,7 @@ struct ChannelsLastNorm : public torch::autograd::Function<ChannelsLastNorm<T>> 
       moving->var.mul_(1.0 - m).add_(var.to(moving->var.scalar_type()), m);
     }
     auto y = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::ChannelsLast));
-    column_affine<T>(rows, cols, px, pa, pb, y.data_ptr<T>());
+    column_affine<T>(rows, cols, px, pa, pb, pm, y.data_ptr<T>());
     ctx->save_for_backward({x, scale, mean, inv_std});
     return y;
   }
@@ -158,7 +161,7 @@ struct ChannelsLastNorm : public torch::autograd::Function<ChannelsLastNorm<T>> 
     });
     auto g_scale = at::empty({cols}, x.options());
     auto g_offset = at::empty({cols}, x.options());
-    // dx = k·(dy − Σdy/M − (x − μ)·(1/σ)²·Σdy(x − μ)/M), k = scale/σ: per column a·dy − d·x + e.
+    // dx = k·(dy − Σdy/M − (x − μ)·(1/σ)²·Σdy(x − μ)/M), k = scale/σ: per column a·dy − d·(x − μ) + e.
     std::vector<T> a(static_cast<std::size_t>(cols)), d(static_cast<std::size_t>(cols)), e(static_cast<std::size_t>(cols));
     const T* pi = inv_std.data_ptr<T>();
     const T* ps = scale.data_ptr<T>();
@@ -171,10 +174,10 @@ struct ChannelsLastNorm : public torch::autograd::Function<ChannelsLastNorm<T>> 
       const double dd = k * is * is * dot * inv_rows;
       a[static_cast<std::size_t>(c)] = static_cast<T>(k);
       d[static_cast<std::size_t>(c)] = static_cast<T>(-dd);
-      e[static_cast<std::size_t>(c)] = static_cast<T>(dd * pm[c] - k * s * inv_rows);
+      e[static_cast<std::size_t>(c)] = static_cast<T>(-k * s * inv_rows);
     }
     auto gx = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::ChannelsLast));
-    column_affine<T>(rows, cols, pg, a.data(), e.data(), gx.data_ptr<T>(), px, d.data());
+    column_affine<T>(rows, cols, pg, a.data(), e.data(), pm, gx.data_ptr<T>(), px, d.data());
     return {gx, g_scale, g_offset, at::Tensor(), at::Tensor()};
   }
 };

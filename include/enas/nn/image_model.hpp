@@ -10,6 +10,7 @@
 #include <string>
 
 #include "enas/core/error.hpp"
+#include "enas/nn/replicas.hpp"
 
 namespace enas::nn {
 
@@ -38,7 +39,7 @@ namespace detail {
 
 /// Dropout on the pooled features, then the bias-free classifier (TF fully_connected).
 inline at::Tensor classify(const at::Tensor& features, const at::Tensor& fc, double keep_prob, bool training) {
-  const auto x = training && keep_prob < 1.0 ? at::dropout(features, 1.0 - keep_prob, true) : features;
+  const auto x = training && keep_prob < 1.0 ? dropout_rows(features, keep_prob) : features;
   return at::mm(x, fc.t());
 }
 

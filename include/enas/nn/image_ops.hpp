@@ -23,6 +23,8 @@
 #include "enas/core/ops.hpp"
 #include "enas/core/type_list.hpp"
 #include "enas/nn/channels_last_norm.hpp"
+#include "enas/nn/replicas.hpp"
+#include "enas/nn/synced_norm.hpp"
 
 namespace enas::nn {
 
@@ -138,7 +140,13 @@ class NormImpl : public torch::nn::Cloneable<NormImpl> {
   /// in evaluation mode (eval()); batch statistics always without moving ones.
   at::Tensor forward(const at::Tensor& x) {
     const bool batch_stats = !track_ || is_training();
-    if (batch_stats) return batch_norm_batch_stats(x, scale, offset, running_mean, running_var, 1.0 - decay_, eps_);
+    if (batch_stats) {
+      // In a data-parallel training pass with synchronised batch norm: the whole batch's statistics.
+      if (const auto* sync = current_replica().sync) {
+        return synced_batch_norm(x, scale, offset, running_mean, running_var, 1.0 - decay_, eps_, *sync);
+      }
+      return batch_norm_batch_stats(x, scale, offset, running_mean, running_var, 1.0 - decay_, eps_);
+    }
     return at::batch_norm(x, scale, offset, running_mean, running_var, batch_stats, 1.0 - decay_, eps_,
                           /*cudnn_enabled=*/true);
   }

@@ -22,6 +22,7 @@
 #include "enas/nn/image_model.hpp"
 #include "enas/nn/image_ops.hpp"
 #include "enas/nn/micro_ops.hpp"
+#include "enas/nn/replicas.hpp"
 
 namespace enas::nn {
 
@@ -323,8 +324,11 @@ class MicroFixedModelImpl : public torch::nn::Cloneable<MicroFixedModelImpl<Spac
   /// and is scaled by 1/keep.
   static at::Tensor drop_path(const at::Tensor& x, const at::Tensor& keep) {
     if (!keep.defined()) return x;
-    const std::vector<std::int64_t> per_example{x.size(0), 1, 1, 1};
-    auto mask = at::empty(per_example, keep.options()).bernoulli_(keep.expand(per_example));
+    // Drawn for the whole batch and cut to this replica's rows in a data-parallel step.
+    auto mask = own_rows(x.size(0), [&](std::int64_t rows) {
+      const std::vector<std::int64_t> per_example{rows, 1, 1, 1};
+      return at::empty(per_example, keep.options()).bernoulli_(keep.expand(per_example));
+    });
     return x * mask.div_(keep).to(x.scalar_type());
   }
 

@@ -18,6 +18,7 @@
 #include "enas/core/error.hpp"
 #include "enas/nn/activation_kernels.hpp"
 #include "enas/nn/cell_window.hpp"
+#include "enas/nn/replicas.hpp"
 #include "enas/nn/tied_softmax.hpp"
 
 namespace enas::nn {
@@ -51,15 +52,6 @@ struct WindowResult {
   at::Tensor ce_sum;
   at::Tensor state;
   at::Tensor slowness;  ///< Σ_t (o_t − o_{t−1})² / B over the masked outputs (fixed model only)
-};
-
-/// This process's share of a data-parallel batch: the batch streams [offset, offset + B_local) of
-/// `global`. Training draws every dropout mask for the whole batch and keeps this share's rows,
-/// and divides the loss by the global batch, so that the replicas' losses and gradients add up
-/// to one process's on the whole batch. global == 0: this process has the whole batch.
-struct BatchShard {
-  std::int64_t offset = 0;
-  std::int64_t global = 0;
 };
 
 namespace detail {

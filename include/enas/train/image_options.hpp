@@ -45,6 +45,7 @@ struct ImageOptions {
   bool mixed_precision = false;   ///< bf16 autocast of the child network (util/autocast.hpp)
   bool cudnn_benchmark = true;    ///< on CUDA, let cuDNN time and pick its convolution algorithms
   bool cuda_graphs = true;        ///< final training on CUDA: replay the step from a CUDA graph
+  bool sync_bn = true;            ///< several processes: batch norm over the whole batch (final: off, as DDP)
 
   /// scripts/cifar10_macro_search.sh.
   static ImageOptions macro_search_defaults() { return ImageOptions{}; }
@@ -59,6 +60,7 @@ struct ImageOptions {
     o.keep_prob = 0.5;
     o.lr_min = 0.001;
     o.controller_training = false;
+    o.sync_bn = false;
     return o;
   }
 
@@ -90,6 +92,7 @@ struct ImageOptions {
     o.lr_min = 0.0001;
     o.cutout_size = 16;
     o.controller_training = false;
+    o.sync_bn = false;
     return o;
   }
 
@@ -122,7 +125,11 @@ struct ImageOptions {
         control("cuda_graphs", &O::cuda_graphs,
                 "on CUDA, capture the training step once as a CUDA graph and replay it (one launch per step; the "
                 "smaller last batch of an epoch runs eagerly)",
-                any(), kFinalOnly)),
+                any(), kFinalOnly),
+        control("sync_bn", &O::sync_bn,
+                "several processes: every batch norm of a training step takes the whole batch's statistics (every "
+                "rank's rows), so that N ranks compute what one process computes; off, each rank normalises its "
+                "own share, as DistributedDataParallel (on by default in searches, off in final training)")),
                           loop_fields<ImageOptions>());
   }
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -18,11 +19,14 @@
 
 #include "enas/core/error.hpp"
 #include "enas/data/cifar10_batches.hpp"
+#include "enas/dist/data_parallel.hpp"
+#include "enas/dist/process_group.hpp"
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
 #include "enas/nn/image_model.hpp"
 #include "enas/nn/image_ops.hpp"
 #include "enas/nn/mode.hpp"
+#include "enas/nn/replicas.hpp"
 #include "enas/train/image_options.hpp"
 #include "enas/optim/lr_schedule.hpp"
 #include "enas/optim/sgd.hpp"
@@ -30,6 +34,7 @@
 #include "enas/util/autocast.hpp"
 #include "enas/util/cuda.hpp"
 #include "enas/util/cuda_graph.hpp"
+#include "enas/util/seed_scope.hpp"
 
 namespace enas::train {
 
@@ -57,15 +62,19 @@ struct ImageModelOptionsFrom<nn::ImageModelOptions> {
 
 namespace detail {
 
-/// Mean cross-entropy of the main logits, plus the weighted auxiliary loss when present.
+/// Mean cross-entropy of the main logits, plus the weighted auxiliary loss when present. With
+/// `global_rows` > 0 (one replica's rows of a data-parallel batch) the sum over these rows divided
+/// by the whole batch's rows: the replicas' losses and gradients add up to the whole batch's.
 inline at::Tensor classification_loss(const nn::ImageForward& f, const at::Tensor& labels, double aux_weight,
-                                      at::Tensor* main_loss) {
-  // In float also under mixed precision (the logits may be bfloat16).
-  auto loss = at::cross_entropy_loss(f.logits.to(at::kFloat), labels);
+                                      at::Tensor* main_loss, std::int64_t global_rows = 0) {
+  const auto cross_entropy = [&](const at::Tensor& logits) {
+    // In float also under mixed precision (the logits may be bfloat16).
+    if (global_rows <= 0) return at::cross_entropy_loss(logits.to(at::kFloat), labels);
+    return at::cross_entropy_loss(logits.to(at::kFloat), labels, {}, at::Reduction::Sum) / static_cast<double>(global_rows);
+  };
+  auto loss = cross_entropy(f.logits);
   *main_loss = loss.detach();
-  if (f.aux_logits.defined() && aux_weight > 0) {
-    loss = loss + aux_weight * at::cross_entropy_loss(f.aux_logits.to(at::kFloat), labels);
-  }
+  if (f.aux_logits.defined() && aux_weight > 0) loss = loss + aux_weight * cross_entropy(f.aux_logits);
   return loss;
 }
 
@@ -133,11 +142,42 @@ class ImageTaskBase {
   optim::Sgd& optimizer() { return sgd_; }
   data::CifarBatches& train_batches() { return train_; }
 
+  /// Data-parallel over `group` (null or one rank: one process again; docs/distributed.md). Every
+  /// rank draws the whole augmented batch and trains its share of the rows (shares differ by at
+  /// most one image); dropout and drop-path masks are the whole batch's, cut to the share; the
+  /// batch norms take the whole batch's statistics with options().sync_bn, else each rank's rows
+  /// as DistributedDataParallel does, rank 0's moving statistics then being every rank's before
+  /// they are used or saved; the loss is over the whole batch and the gradients are summed.
+  /// Rewards, derive scores and evaluation batches are spread over the ranks by the caller and here.
+  void distribute(std::shared_ptr<dist::ProcessGroup> group) {
+    group_ = group && group->size() > 1 ? std::move(group) : nullptr;
+    replicas_.reset();
+    if (!group_) return;
+    const auto world = static_cast<std::int64_t>(group_->size());
+    const auto last = train_.size() % options_.batch_size;
+    if (options_.batch_size < world || (last != 0 && last < world)) {
+      throw ConfigError(fmt::format(
+          "--batch_size {} over {} processes: every training minibatch needs at least one image per process, and "
+          "the last of an epoch holds {} of the {} training images; expected a batch size that leaves none "
+          "smaller than the world size",
+          options_.batch_size, world, last == 0 ? options_.batch_size : last, train_.size()));
+    }
+    if (options_.sync_bn) {
+      auto sum = std::make_shared<nn::CrossReplicaSum>();
+      sum->replicas = world;
+      sum->sum = [g = group_.get()](at::Tensor& t) { g->all_reduce_sum({t}); };
+      sum->gather = [g = group_.get()](const at::Tensor& t) { return g->all_gather(t); };
+      replicas_ = std::move(sum);
+    }
+  }
+  const std::shared_ptr<dist::ProcessGroup>& process_group() const { return group_; }
+
   std::int64_t num_parameters() const { return nn::count_parameters(*model_module_); }
 
   /// The model's weights and buffers, the batchers' positions and engines, and the optimizer's
   /// momentum.
   void save(io::OutputArchive& a) const {
+    align_buffers();
     io::write_module(a, "model", *model_module_);
     save_base(a, params_);
   }
@@ -194,32 +234,88 @@ class ImageTaskBase {
     params_ = model.parameters();
   }
 
-  /// Accuracy over a split in order, batches of eval_batch_size; `logits(images)` per batch.
+  /// Accuracy over a split in order, batches of eval_batch_size; `logits(i, images)` for batch i.
+  /// Every batch runs under a seed of its own drawn from the split's generator (SeedScope), so that
+  /// a network that draws random numbers in evaluation scores the same on any rank; over a process
+  /// group, batch i runs on rank i mod world and the counts are summed.
   template <class Logits>
-  double accuracy(const data::CifarBatches& split, Logits&& logits) const {
+  double accuracy(data::CifarBatches& split, Logits&& logits) {
     at::NoGradGuard no_grad;
+    align_buffers();
     const auto b = options_.eval_batch_size;
-    auto correct = at::zeros({}, at::TensorOptions().device(device_).dtype(at::kLong));
+    const std::uint64_t seed = split.rng()();
+    auto correct = at::zeros({1}, at::TensorOptions().device(device_).dtype(at::kDouble));
     for (std::int64_t i = 0; i < split.num_eval_batches(b); ++i) {
+      if (group_ && i % group_->size() != group_->rank()) continue;
+      const SeedScope seeded(device_, seed + static_cast<std::uint64_t>(i));
       const auto batch = split.eval_batch(i, b);
-      correct.add_(detail::count_correct(logits(layout(batch.images)), batch.labels));
+      correct.add_(detail::count_correct(logits(i, layout(batch.images)), batch.labels));
     }
-    return static_cast<double>(correct.item<std::int64_t>()) / static_cast<double>(split.size());
+    if (group_) group_->all_reduce_sum({correct});
+    return correct.item<double>() / static_cast<double>(split.size());
   }
 
-  /// One optimizer step from a forward result: loss, backward, clipped Nesterov SGD.
-  StepResult finish_step(const nn::ImageForward& f, const data::ImageBatch& batch, const std::vector<at::Tensor>& params,
+  /// This rank's share of a training minibatch and the context its forward pass runs in
+  /// (nn::ReplicaScope); one process: the whole batch.
+  struct Share {
+    data::ImageBatch batch;
+    nn::ReplicaContext context;
+    std::int64_t global = 0;  ///< rows of the whole batch
+  };
+  Share own_share(const data::ImageBatch& whole) const {
+    const auto n = whole.labels.size(0);
+    if (!group_) return {whole, {}, n};
+    const std::int64_t world = group_->size(), rank = group_->rank();
+    const auto begin = n * rank / world, rows = n * (rank + 1) / world - begin;
+    return {{whole.images.narrow(0, begin, rows), whole.labels.narrow(0, begin, rows)}, {{begin, n}, replicas_.get()}, n};
+  }
+
+  /// One optimizer step from a forward result on `share`: loss, backward, over a process group the
+  /// gradients (with the loss and the count of correct predictions) summed, clipped Nesterov SGD.
+  StepResult finish_step(const nn::ImageForward& f, const Share& share, const std::vector<at::Tensor>& params,
                          std::int64_t step) {
     at::Tensor main_loss;
-    detail::classification_loss(f, batch.labels, options_.aux_weight, &main_loss).backward();
+    detail::classification_loss(f, share.batch.labels, options_.aux_weight, &main_loss, group_ ? share.global : 0).backward();
+    auto correct = detail::count_correct(f.logits.detach(), share.batch.labels);
+    if (group_) {
+      main_loss = main_loss.clone();
+      auto count = correct.to(at::kDouble);
+      dist::sum_gradients(*group_, params, {main_loss, count});
+      correct = count.round().to(at::kLong);
+      buffers_differ_ = !replicas_;
+    }
     const double lr = lr_at(step);
     StepResult r;
     r.grad_norm = sgd_.step(params, lr);
     r.loss = main_loss;
     r.lr = lr;
-    r.correct = detail::count_correct(f.logits.detach(), batch.labels);
-    r.batch = batch.labels.size(0);
+    r.correct = correct;
+    r.batch = share.global;
     return r;
+  }
+
+  /// Without synchronised batch norm each rank's moving statistics follow its own rows: before
+  /// they are used (evaluation, rewards) or saved, every rank takes rank 0's, as
+  /// DistributedDataParallel broadcasts them before every forward pass (the same values where
+  /// they are used, with one collective per use instead of per step). Every rank must call it.
+  void align_buffers() const {
+    if (!group_ || !buffers_differ_) return;
+    std::vector<at::Tensor> buffers;
+    for (const auto& b : model_module_->buffers()) {
+      if (b.numel() > 0) buffers.push_back(b);
+    }
+    if (!buffers.empty()) {
+      std::vector<at::Tensor> flat;
+      for (const auto& b : buffers) flat.push_back(b.reshape({-1}).to(at::kDouble));
+      auto all = at::cat(flat);
+      group_->broadcast(all, 0);
+      std::int64_t at = 0;
+      for (auto& b : buffers) {
+        b.copy_(all.narrow(0, at, b.numel()).view(b.sizes()));
+        at += b.numel();
+      }
+    }
+    buffers_differ_ = false;
   }
 
   const data::CifarBatches& valid_or_throw() const {
@@ -236,6 +332,9 @@ class ImageTaskBase {
   optim::CosineRestarts schedule_;
   torch::nn::Module* model_module_ = nullptr;  ///< the derived task's model (adopt())
   std::vector<at::Tensor> params_;
+  std::shared_ptr<dist::ProcessGroup> group_;           ///< null: one process
+  std::shared_ptr<const nn::CrossReplicaSum> replicas_;  ///< set: synchronised batch norm
+  mutable bool buffers_differ_ = false;                  ///< see align_buffers
 };
 
 /// The search task of a CIFAR-10 space: the shared model trained on sampled architectures, the
@@ -262,41 +361,33 @@ class ImageSearchTask : public ImageTaskBase {
   /// One step of the shared weights on the next augmented training batch with `arch`: only the
   /// sampled path is computed, so only its weights get gradients and updates.
   StepResult train_step(const Arch& arch, std::int64_t step) {
-    const auto batch = train_.next_batch();
+    reward_batches_.clear();  // a controller phase or a derive is over
+    const auto share = own_share(train_.next_batch());
     nn::set_mode(*model_, true);
     const auto f = [&] {
       const auto scope = precision();
-      return model_->forward(layout(batch.images), arch);
+      const nn::ReplicaScope replicas(share.context);
+      return model_->forward(layout(share.batch.images), arch);
     }();
-    return finish_step(f, batch, params_, step);
+    return finish_step(f, share, params_, step);
   }
 
   /// Accuracy of `arch` on a fresh shuffled validation minibatch (no augmentation).
-  at::Tensor reward(const Arch& arch) { return batch_accuracy(arch, valid_->random_batch(options_.batch_size)); }
+  at::Tensor reward(const Arch& arch) { return batch_accuracy(arch, draw_reward_batch()); }
 
-  /// Draws the validation minibatch a derive round scores every candidate on.
+  /// Draws a validation minibatch to score architectures on, with the seed their passes draw
+  /// from (SeedScope: the micro search network's dropout is on in every pass), and returns its
+  /// id for score_on. Every rank of a process group draws every one.
   std::int64_t draw_reward_batch() {
-    derive_batch_ = valid_->random_batch(options_.batch_size);
-    return 0;
+    align_buffers();
+    reward_batches_.push_back({valid_->random_index(options_.batch_size), valid_->rng()()});
+    return static_cast<std::int64_t>(reward_batches_.size()) - 1;
   }
-  double score_on(const Arch& arch, std::int64_t /*batch_id*/) { return batch_accuracy(arch, derive_batch_).template item<double>(); }
+  double score_on(const Arch& arch, std::int64_t batch_id) { return batch_accuracy(arch, batch_id).template item<double>(); }
 
   /// Validation accuracy, a fresh sample per evaluation batch (§7).
-  double evaluate_valid(const std::function<Arch()>& sample) {
-    nn::set_mode(*model_, false);
-    return accuracy(*valid_, [&](const at::Tensor& images) {
-      const auto scope = precision();
-      return model_->forward(images, sample()).logits;
-    });
-  }
-  double evaluate_test(const std::function<Arch()>& sample) {
-    if (!test_) return 0.0;
-    nn::set_mode(*model_, false);
-    return accuracy(*test_, [&](const at::Tensor& images) {
-      const auto scope = precision();
-      return model_->forward(images, sample()).logits;
-    });
-  }
+  double evaluate_valid(const std::function<Arch()>& sample) { return evaluate(*valid_, sample); }
+  double evaluate_test(const std::function<Arch()>& sample) { return test_ ? evaluate(*test_, sample) : 0.0; }
 
   /// "Epoch k: Eval" of a search: validation and test accuracy (§7).
   void epoch_evaluation(io::RunLog& log, std::int64_t epoch, std::int64_t step, const std::function<Arch()>& sample) {
@@ -306,16 +397,40 @@ class ImageSearchTask : public ImageTaskBase {
   void final_evaluation(io::RunLog&, std::int64_t, std::int64_t, const std::function<Arch()>&) {}
 
  private:
-  at::Tensor batch_accuracy(const Arch& arch, const data::ImageBatch& batch) {
+  /// Every rank samples an architecture for every batch (the controllers stay in step); each
+  /// computes its batches (accuracy()).
+  double evaluate(data::CifarBatches& split, const std::function<Arch()>& sample) {
+    nn::set_mode(*model_, false);
+    std::vector<Arch> archs;
+    for (std::int64_t i = 0; i < split.num_eval_batches(options_.eval_batch_size); ++i) archs.push_back(sample());
+    return accuracy(split, [&](std::int64_t i, const at::Tensor& images) {
+      const auto scope = precision();
+      return model_->forward(images, archs[static_cast<std::size_t>(i)]).logits;
+    });
+  }
+
+  at::Tensor batch_accuracy(const Arch& arch, std::int64_t batch_id) {
+    if (batch_id < 0 || batch_id >= static_cast<std::int64_t>(reward_batches_.size())) {
+      throw ConfigError("reward minibatch " + std::to_string(batch_id) + " was not drawn (draw_reward_batch)");
+    }
+    const auto& drawn = reward_batches_[static_cast<std::size_t>(batch_id)];
     at::NoGradGuard no_grad;
     nn::set_mode(*model_, false);
+    const SeedScope seeded(device_, drawn.seed);
+    const auto batch = valid_->take(drawn.index);
     const auto scope = precision();
     const auto f = model_->forward(layout(batch.images), arch);
     return detail::count_correct(f.logits, batch.labels).to(at::kDouble) / static_cast<double>(batch.labels.size(0));
   }
 
+  /// A validation minibatch drawn for scoring: its indices and its passes' seed.
+  struct RewardBatch {
+    at::Tensor index;
+    std::uint64_t seed = 0;
+  };
+
   Model model_;
-  data::ImageBatch derive_batch_;
+  std::vector<RewardBatch> reward_batches_;  ///< since the last training step
 };
 
 /// The final task: one architecture trained from scratch on the training images, with the test
@@ -345,9 +460,14 @@ class ImageFinalTask : public ImageTaskBase {
     const auto batch = train_.next_batch();
     nn::set_mode(*model_, true);
     if constexpr (detail::TakesProgressTensor<Model>::value) {
-      if (options_.cuda_graphs && batch.labels.size(0) == options_.batch_size) return static_step(batch, step);
+      if (options_.cuda_graphs && !group_ && batch.labels.size(0) == options_.batch_size) return static_step(batch, step);
     }
-    return finish_step(forward(layout(batch.images), progress(step)), batch, params_, step);
+    const auto share = own_share(batch);
+    const auto f = [&] {
+      const nn::ReplicaScope replicas(share.context);
+      return forward(layout(share.batch.images), progress(step));
+    }();
+    return finish_step(f, share, params_, step);
   }
 
   /// Whether the training step is now replayed from a CUDA graph.
@@ -355,7 +475,7 @@ class ImageFinalTask : public ImageTaskBase {
 
   double evaluate_test() {
     nn::set_mode(*model_, false);
-    return accuracy(*test_, [&](const at::Tensor& images) { return forward(images, 1.0).logits; });
+    return accuracy(*test_, [&](std::int64_t, const at::Tensor& images) { return forward(images, 1.0).logits; });
   }
   void epoch_evaluation(io::RunLog& log, std::int64_t epoch, std::int64_t step) {
     log.eval(epoch, step, test_metric, evaluate_test());

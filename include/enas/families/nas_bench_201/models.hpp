@@ -25,6 +25,8 @@
 #include "enas/families/nas_bench_201/space.hpp"
 #include "enas/nn/image_model.hpp"
 #include "enas/nn/image_ops.hpp"
+#include "enas/nn/replicas.hpp"
+#include "enas/nn/synced_norm.hpp"
 
 namespace enas::nas_bench_201 {
 
@@ -69,7 +71,12 @@ class BatchNormImpl : public torch::nn::Cloneable<BatchNormImpl> {
     }
   }
   at::Tensor forward(const at::Tensor& x) {
-    return at::batch_norm(x, weight, bias, running_mean, running_var, is_training() || !track_, 0.1, 1e-5, true);
+    const bool batch_stats = is_training() || !track_;
+    // In a data-parallel training pass with synchronised batch norm: the whole batch's statistics.
+    if (const auto* sync = nn::current_replica().sync; batch_stats && sync != nullptr) {
+      return nn::synced_batch_norm(x, weight, bias, running_mean, running_var, 0.1, 1e-5, *sync);
+    }
+    return at::batch_norm(x, weight, bias, running_mean, running_var, batch_stats, 0.1, 1e-5, true);
   }
 
   at::Tensor weight, bias, running_mean, running_var;

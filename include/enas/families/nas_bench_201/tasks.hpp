@@ -52,6 +52,7 @@ inline train::ImageOptions final_defaults() {
   o.lr_t0 = 200;
   o.lr_t_mul = 1;
   o.controller_training = false;
+  o.sync_bn = false;
   return o;
 }
 
