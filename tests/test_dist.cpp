@@ -340,6 +340,19 @@ std::vector<double> image_steps(const std::shared_ptr<enas::dist::ProcessGroup>&
   return out;
 }
 
+/// Where a search ended: [step, controller updates][8 derived × (score, tokens)][controller weights].
+template <class Net>
+std::vector<double> search_outcome(Net& net) {
+  using Space = typename Net::space_type;
+  std::vector<double> out{static_cast<double>(net.step()), static_cast<double>(net.controller_updates())};
+  for (const auto& d : net.derive(8)) {
+    out.push_back(d.score);
+    for (const auto& t : Space::encode(d.arch)) out.push_back(static_cast<double>(t));
+  }
+  for (const auto& p : net.controller().net()->parameters()) append(out, p);
+  return out;
+}
+
 /// A short search on the tiny corpus (2 epochs of 41 steps, a controller phase of 3 updates of 4
 /// samples after each, validation and test), resumed from `dir` when it holds a checkpoint, run to
 /// `max_steps` (-1: the end), checkpointed there, then derived from 8 samples. Returns
@@ -366,14 +379,8 @@ std::vector<double> short_search(const std::shared_ptr<enas::dist::ProcessGroup>
   checkpoints.resume();
   net.search(log, checkpoints.hooks());
   checkpoints.save();
-  std::vector<double> out{static_cast<double>(net.step()), static_cast<double>(net.controller_updates())};
-  for (const auto& d : net.derive(8)) {
-    out.push_back(d.score);
-    for (const auto& t : PtbEnas::encode(d.arch)) out.push_back(static_cast<double>(t));
-  }
-  for (const auto& p : net.controller().net()->parameters()) append(out, p);
   at::set_num_threads(threads);
-  return out;
+  return search_outcome(net);
 }
 
 /// A short micro search on the synthetic images (2 epochs of 5 steps, a controller phase of 2
@@ -405,14 +412,8 @@ std::vector<double> short_micro_search(const std::shared_ptr<enas::dist::Process
   net.distribute(group);
   enas::io::RunLog log({}, false);
   net.search(log);
-  std::vector<double> out{static_cast<double>(net.step()), static_cast<double>(net.controller_updates())};
-  for (const auto& d : net.derive(8)) {
-    out.push_back(d.score);
-    for (const auto& t : Micro::encode(d.arch)) out.push_back(static_cast<double>(t));
-  }
-  for (const auto& p : net.controller().net()->parameters()) append(out, p);
   at::set_num_threads(threads);
-  return out;
+  return search_outcome(net);
 }
 
 void write_numbers(const fs::path& path, const std::vector<double>& v) {
@@ -511,6 +512,13 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
+/// A worker rank's group: Gloo on the CPU, 60 s for every collective.
+std::shared_ptr<enas::dist::ProcessGroup> connect_worker(const enas::dist::LaunchInfo& launch) {
+  enas::dist::GroupOptions options;
+  options.timeout = std::chrono::seconds(60);
+  return enas::dist::ProcessGroup::connect(launch, at::Device(at::kCPU), options);
+}
+
 /// The worker's output folder, or empty when this process is not a rank started by run_ranks.
 fs::path worker_dir() {
   const char* out = std::getenv("ENAS_DIST_TEST_OUT");
@@ -523,9 +531,7 @@ TEST_CASE("dist worker: PTB steps on a share of the batch", "[.][dist_worker]") 
   const auto dir = worker_dir();
   if (dir.empty()) return;  // started by hand: nothing to do
   const auto launch = enas::dist::read_launch();
-  enas::dist::GroupOptions options;
-  options.timeout = std::chrono::seconds(60);
-  const auto group = enas::dist::ProcessGroup::connect(launch, at::Device(at::kCPU), options);
+  const auto group = connect_worker(launch);
   write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), ptb_steps(group));
 }
 
@@ -533,9 +539,7 @@ TEST_CASE("dist worker: image steps on a share of the batch", "[.][dist_worker]"
   const auto dir = worker_dir();
   if (dir.empty()) return;
   const auto launch = enas::dist::read_launch();
-  enas::dist::GroupOptions options;
-  options.timeout = std::chrono::seconds(60);
-  const auto group = enas::dist::ProcessGroup::connect(launch, at::Device(at::kCPU), options);
+  const auto group = connect_worker(launch);
   write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), image_steps(group));
 }
 
@@ -543,9 +547,7 @@ TEST_CASE("dist worker: a short PTB search", "[.][dist_worker]") {
   const auto dir = worker_dir();
   if (dir.empty()) return;
   const auto launch = enas::dist::read_launch();
-  enas::dist::GroupOptions options;
-  options.timeout = std::chrono::seconds(60);
-  const auto group = enas::dist::ProcessGroup::connect(launch, at::Device(at::kCPU), options);
+  const auto group = connect_worker(launch);
   const auto steps = std::stoll(std::getenv("ENAS_DIST_TEST_STEPS"));
   write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), short_search(group, dir / "run", steps));
 }
@@ -554,9 +556,7 @@ TEST_CASE("dist worker: a short micro search", "[.][dist_worker]") {
   const auto dir = worker_dir();
   if (dir.empty()) return;
   const auto launch = enas::dist::read_launch();
-  enas::dist::GroupOptions options;
-  options.timeout = std::chrono::seconds(60);
-  const auto group = enas::dist::ProcessGroup::connect(launch, at::Device(at::kCPU), options);
+  const auto group = connect_worker(launch);
   write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), short_micro_search(group));
 }
 
