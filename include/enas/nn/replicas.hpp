@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,17 @@ struct CrossReplicaSum {
   std::function<std::vector<at::Tensor>(const at::Tensor&)> gather;
   std::int64_t replicas = 1;
 };
+
+/// The sums over the ranks of `group` (a dist::ProcessGroup, or anything with size(),
+/// all_reduce_sum({tensor}) and all_gather(tensor)); the group must outlive what uses them.
+template <class Group>
+std::shared_ptr<CrossReplicaSum> cross_replica_sum(Group& group) {
+  auto sum = std::make_shared<CrossReplicaSum>();
+  sum->replicas = group.size();
+  sum->sum = [g = &group](at::Tensor& t) { g->all_reduce_sum({t}); };
+  sum->gather = [g = &group](const at::Tensor& t) { return g->all_gather(t); };
+  return sum;
+}
 
 /// The whole batch's mean and biased variance from each replica's mean and M2 (sum of squared
 /// deviations from its own mean) over its `rows` rows (replicas may hold different counts), in

@@ -162,13 +162,7 @@ class ImageTaskBase {
           "smaller than the world size",
           options_.batch_size, world, last == 0 ? options_.batch_size : last, train_.size()));
     }
-    if (options_.sync_bn) {
-      auto sum = std::make_shared<nn::CrossReplicaSum>();
-      sum->replicas = world;
-      sum->sum = [g = group_.get()](at::Tensor& t) { g->all_reduce_sum({t}); };
-      sum->gather = [g = group_.get()](const at::Tensor& t) { return g->all_gather(t); };
-      replicas_ = std::move(sum);
-    }
+    if (options_.sync_bn) replicas_ = nn::cross_replica_sum(*group_);
   }
   const std::shared_ptr<dist::ProcessGroup>& process_group() const { return group_; }
 

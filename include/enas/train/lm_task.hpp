@@ -24,6 +24,7 @@
 #include "enas/io/xtensor.hpp"
 #include "enas/nn/mode.hpp"
 #include "enas/nn/ptb_models.hpp"
+#include "enas/nn/replicas.hpp"
 #include "enas/spaces/ptb_cell.hpp"
 #include "enas/train/lm_options.hpp"
 #include "enas/optim/lr_schedule.hpp"
@@ -287,13 +288,7 @@ class LmSearchTask : public LmTaskBase {
   void distribute(std::shared_ptr<dist::ProcessGroup> group) {
     const auto slice = join_group(group);
     std::shared_ptr<const nn::CrossReplicaSum> sync;
-    if (group && options_.sync_bn) {
-      auto sum = std::make_shared<nn::CrossReplicaSum>();
-      sum->replicas = group->size();
-      sum->sum = [g = group.get()](at::Tensor& t) { g->all_reduce_sum({t}); };
-      sum->gather = [g = group.get()](const at::Tensor& t) { return g->all_gather(t); };
-      sync = sum;
-    }
+    if (group && options_.sync_bn) sync = nn::cross_replica_sum(*group);
     model_->shard_batch(group ? nn::BatchShard{slice.offset, options_.batch_size} : nn::BatchShard{}, sync);
   }
 
