@@ -13,7 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +29,7 @@
 
 #include "enas/checkpointing.hpp"
 #include "enas/dist/data_parallel.hpp"
+#include "enas/dist/gradient_reducer.hpp"
 #include "enas/dist/launch.hpp"
 #include "enas/dist/process_group.hpp"
 #include "enas/families/nas_bench_201.hpp"
@@ -416,6 +419,42 @@ std::vector<double> short_micro_search(const std::shared_ptr<enas::dist::Process
   return search_outcome(net);
 }
 
+/// Two steps of the gradient reducer on eight parameters of 1,000 floats (w_k = k + 1, k = 0..7;
+/// w_7 frozen), small buckets (4 KiB, then 8 KiB) so that several start during the backward
+/// pass. Rank r's loss is Σ_j w_kj·(a_kj + r·w_kj) summed over the step's parameters, with
+/// a_kj = (k + 1)·j and the second w_kj held constant (detached), so its gradient is a_k + r·w_k. Step 1 uses w_0..w_5, step 2 (another
+/// architecture) w_1, w_3, w_5 and w_6. Records per step: each parameter's gradient sum and value at
+/// j = 1 (−1 when it has no gradient), the buckets, the buckets started before the backward
+/// pass ended, and the summed loss.
+std::vector<double> reducer_steps(const std::shared_ptr<enas::dist::ProcessGroup>& group) {
+  const auto r = static_cast<double>(group->rank());
+  std::vector<at::Tensor> params;
+  for (int k = 0; k < 8; ++k) params.push_back(at::full({1000}, static_cast<double>(k + 1), at::kFloat).set_requires_grad(k < 7));
+  enas::dist::GradientReducer reducer(group, params, 8 << 10, 4 << 10);
+  std::vector<double> out;
+  for (const std::vector<int>& used : {std::vector<int>{0, 1, 2, 3, 4, 5}, std::vector<int>{1, 3, 5, 6}}) {
+    for (auto& p : params) p.mutable_grad().reset();
+    auto loss = at::zeros({}, at::kFloat);
+    for (int k : used) {
+      const auto& w = params[static_cast<std::size_t>(k)];
+      const auto a = at::arange(1000, at::kFloat).mul_(static_cast<double>(k + 1));
+      loss = loss + (w * (a + r * w.detach())).sum();
+    }
+    reducer.prepare(loss);
+    loss.backward();
+    auto total = loss.detach().clone();
+    reducer.finish({total});
+    for (const auto& p : params) {
+      out.push_back(p.grad().defined() ? p.grad().sum().item<double>() : -1.0);
+      out.push_back(p.grad().defined() ? p.grad()[1].item<double>() : -1.0);
+    }
+    out.push_back(static_cast<double>(reducer.buckets()));
+    out.push_back(static_cast<double>(reducer.started_in_backward()));
+    out.push_back(total.item<double>());
+  }
+  return out;
+}
+
 void write_numbers(const fs::path& path, const std::vector<double>& v) {
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(double)));
@@ -543,6 +582,14 @@ TEST_CASE("dist worker: image steps on a share of the batch", "[.][dist_worker]"
   write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), image_steps(group));
 }
 
+TEST_CASE("dist worker: gradients summed during the backward pass", "[.][dist_worker]") {
+  const auto dir = worker_dir();
+  if (dir.empty()) return;
+  const auto launch = enas::dist::read_launch();
+  const auto group = connect_worker(launch);
+  write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), reducer_steps(group));
+}
+
 TEST_CASE("dist worker: a short PTB search", "[.][dist_worker]") {
   const auto dir = worker_dir();
   if (dir.empty()) return;
@@ -583,6 +630,42 @@ TEST_CASE("dist worker: a rank exits or stops in the middle of a run", "[.][dist
   }
   const auto waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::ofstream(dir / "rank0.txt") << waited << "\n" << message << "\n";
+}
+
+TEST_CASE("gradient buckets start their sums during the backward pass and sum what each rank computed", "[dist][group]") {
+  const auto dir = fresh_dir("dist_reducer");
+  REQUIRE(run_ranks(2, "dist worker: gradients summed during the backward pass", dir, {}, std::chrono::seconds(120)) ==
+          std::vector<int>{0, 0});
+  const auto rank0 = read_numbers(dir / "rank0.bin");
+  const auto rank1 = read_numbers(dir / "rank1.bin");
+  const std::size_t per_step = 8 * 2 + 3;
+  REQUIRE(rank0.size() == 2 * per_step);
+  CHECK(rank0 == rank1);
+  // By hand, w = k + 1: the gradient of w_k summed over ranks 0 and 1 is 2·a_k + w_k, whose
+  // sum over j is 2w·(0 + … + 999) + 1000·w = 1,000,000·w and whose value at j = 1 is 3w; each
+  // rank's loss term is Σ_j w·(w·j + r·w) = 499,500·w² + 1000·r·w².
+  const std::vector<std::vector<int>> used{{0, 1, 2, 3, 4, 5}, {1, 3, 5, 6}};
+  for (std::size_t step = 0; step < 2; ++step) {
+    const auto* rec = rank0.data() + step * per_step;
+    double loss = 0.0;
+    for (int k = 0; k < 8; ++k) {
+      INFO("step " << step + 1 << ", parameter " << k);
+      if (std::find(used[step].begin(), used[step].end(), k) == used[step].end()) {
+        CHECK(rec[2 * k] == -1.0);  // outside the step's graph, or frozen: no gradient, as in one process
+        continue;
+      }
+      const double w = k + 1;
+      CHECK(rec[2 * k] == Approx(1000000.0 * w).epsilon(1e-6));
+      CHECK(rec[2 * k + 1] == 3.0 * w);
+      loss += 2 * 499500.0 * w * w + 1000.0 * w * w;
+    }
+    // 4,000 bytes a parameter: the first bucket (4 KiB cap) holds one, the others (8 KiB) two.
+    const auto n = static_cast<double>(used[step].size());
+    CHECK(rec[16] == 1 + std::ceil((n - 1) / 2));
+    CHECK(rec[17] >= 1);  // at least one bucket's sum began before backward() returned
+    CHECK(rec[18] == Approx(loss).epsilon(1e-6));
+  }
+  fs::remove_all(dir);
 }
 
 TEST_CASE("two ranks on half the batch each compute one process's PTB search and final steps", "[dist][group]") {

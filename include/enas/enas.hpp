@@ -13,6 +13,7 @@
 #include "enas/dist/launch.hpp"    // where this process sits in a multi-process launch
 #include "enas/dist/process_group.hpp"  // the ranks joined (c10d: Gloo, NCCL)
 #include "enas/dist/data_parallel.hpp"  // batch shares and summed gradients
+#include "enas/dist/gradient_reducer.hpp"  // gradients summed while the backward pass runs
 #include "enas/io.hpp"           // archives, the run log, configurations as JSON
 #include "enas/data.hpp"         // PTB and CIFAR-10 readers and batches
 #include "enas/optim.hpp"        // optimizers and schedules

@@ -131,6 +131,36 @@ class ProcessGroup {
 #endif
   }
 
+  /// A sum over the ranks in flight (start_sum); finish_sum waits for it.
+  struct PendingSum {
+    at::Tensor target;  ///< where the sum goes
+    at::Tensor flat;    ///< the buffer the collective sums (target itself, or its copy on the backend's device)
+#if defined(ENAS_WITH_GLOO)
+    c10::intrusive_ptr<c10d::Work> work;
+#endif
+  };
+
+  /// Starts summing a contiguous tensor over the ranks and returns without waiting (c10d runs the
+  /// collective on its own threads). Every rank must start the same sums in the same order.
+  PendingSum start_sum(const at::Tensor& tensor) {
+    if (!tensor.is_contiguous()) throw Error("start_sum: the tensor must be contiguous");
+    PendingSum p{tensor, on_backend_device(tensor)};
+#if defined(ENAS_WITH_GLOO)
+    std::vector<at::Tensor> one{p.flat};
+    p.work = guarded("all_reduce", [&] { return group_->allreduce(one); });
+#endif
+    return p;
+  }
+
+  /// Waits for a sum start_sum began; the sum is then in its tensor.
+  void finish_sum(PendingSum& pending) {
+#if defined(ENAS_WITH_GLOO)
+    if (pending.work) wait("all_reduce", pending.work);
+    pending.work.reset();
+#endif
+    if (!pending.flat.is_same(pending.target)) pending.target.copy_(pending.flat);
+  }
+
   /// Every rank's `tensor` (same shape and dtype on every rank), in rank order, on every rank,
   /// on the device `tensor` is on.
   std::vector<at::Tensor> all_gather(const at::Tensor& tensor) {

@@ -19,7 +19,7 @@
 
 #include "enas/core/error.hpp"
 #include "enas/data/cifar10_batches.hpp"
-#include "enas/dist/data_parallel.hpp"
+#include "enas/dist/gradient_reducer.hpp"
 #include "enas/dist/process_group.hpp"
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
@@ -152,6 +152,7 @@ class ImageTaskBase {
   void distribute(std::shared_ptr<dist::ProcessGroup> group) {
     group_ = group && group->size() > 1 ? std::move(group) : nullptr;
     replicas_.reset();
+    reducer_.reset();
     if (!group_) return;
     const auto world = static_cast<std::int64_t>(group_->size());
     const auto last = train_.size() % options_.batch_size;
@@ -269,12 +270,19 @@ class ImageTaskBase {
   StepResult finish_step(const nn::ImageForward& f, const Share& share, const std::vector<at::Tensor>& params,
                          std::int64_t step) {
     at::Tensor main_loss;
-    detail::classification_loss(f, share.batch.labels, options_.aux_weight, &main_loss, group_ ? share.global : 0).backward();
+    const auto loss = detail::classification_loss(f, share.batch.labels, options_.aux_weight, &main_loss,
+                                                  group_ ? share.global : 0);
+    if (group_) {
+      // The gradients' sums start from the backward pass as their buckets fill (as DDP).
+      if (!reducer_) reducer_ = std::make_unique<dist::GradientReducer>(group_, params, group_->options().bucket_bytes);
+      reducer_->prepare(loss);
+    }
+    loss.backward();
     auto correct = detail::count_correct(f.logits.detach(), share.batch.labels);
     if (group_) {
       main_loss = main_loss.clone();
       auto count = correct.to(at::kDouble);
-      dist::sum_gradients(*group_, params, {main_loss, count});
+      reducer_->finish({main_loss, count});
       correct = count.round().to(at::kLong);
       buffers_differ_ = !replicas_;
     }
@@ -328,6 +336,7 @@ class ImageTaskBase {
   std::vector<at::Tensor> params_;
   std::shared_ptr<dist::ProcessGroup> group_;           ///< null: one process
   std::shared_ptr<const nn::CrossReplicaSum> replicas_;  ///< set: synchronised batch norm
+  std::unique_ptr<dist::GradientReducer> reducer_;       ///< the gradients' sums (a group; made at the first step)
   mutable bool buffers_differ_ = false;                  ///< see align_buffers
 };
 
