@@ -87,8 +87,7 @@ class ProcessGroup {
 #if defined(ENAS_WITH_GLOO)
     struct Bucket {
       std::vector<at::Tensor> members;
-      at::Tensor flat;
-      c10::intrusive_ptr<c10d::Work> work;
+      PendingSum pending;
     };
     std::vector<Bucket> buckets;
     std::int64_t bytes = 0;
@@ -107,22 +106,19 @@ class ProcessGroup {
     }
     for (auto& b : buckets) {
       if (b.members.size() == 1 && b.members.front().is_contiguous()) {
-        b.flat = b.members.front();
+        b.pending = start_sum(b.members.front());
       } else {
         std::vector<at::Tensor> flat;
         for (const auto& m : b.members) flat.push_back(m.reshape({-1}));
-        b.flat = at::cat(flat);
+        b.pending = start_sum(at::cat(flat));
       }
-      b.flat = on_backend_device(b.flat);
-      std::vector<at::Tensor> one{b.flat};
-      b.work = guarded("all_reduce", [&] { return group_->allreduce(one); });
     }
     for (auto& b : buckets) {
-      wait("all_reduce", b.work);
-      if (b.flat.is_same(b.members.front())) continue;
+      finish_sum(b.pending);
+      if (b.pending.target.is_same(b.members.front())) continue;
       std::int64_t at = 0;
       for (auto& m : b.members) {
-        m.copy_(b.flat.narrow(0, at, m.numel()).view(m.sizes()));
+        m.copy_(b.pending.target.narrow(0, at, m.numel()).view(m.sizes()));
         at += m.numel();
       }
     }
