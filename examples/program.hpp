@@ -59,6 +59,7 @@ struct Common {
   int threads = enas::hardware_threads();
   bool plot = true;
   int dist_timeout = 300;  ///< seconds; several processes only
+  int dist_stop_steps = 0;  ///< steps between stop votes; 0: by backend
 };
 
 inline void add_common(CLI::App& app, Common& c) {
@@ -77,6 +78,11 @@ inline void add_common(CLI::App& app, Common& c) {
                  "and in every collective, before the run fails naming the rank that is gone")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--dist_stop_steps", c.dist_stop_steps,
+                 "several processes: steps between the ranks' votes on a stop (SIGINT/SIGTERM on any rank); 0 = "
+                 "every step on Gloo, every 10 on NCCL, where a vote waits for the GPU")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 }
 
 /// A flag for every field of `o` (its Options::fields() table) whose tags miss `skip_tags`;
@@ -361,6 +367,7 @@ void start_run(const Common& common, const CLI::App& app, RunKind kind, Body&& b
   if (launch.distributed()) {
     enas::dist::GroupOptions options;
     options.timeout = std::chrono::seconds(common.dist_timeout);
+    options.stop_vote_steps = common.dist_stop_steps;
     group = enas::dist::ProcessGroup::connect(launch, device, options);
   }
   const bool writer = launch.rank == 0;

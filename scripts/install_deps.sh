@@ -4,7 +4,8 @@
 #   the reference BLAS, ~30x slower), fmt, xtensor, nlohmann-json, Catch2, CLI11, and the tools.
 #   libgloo-dev: the Gloo headers LibTorch's process groups need (several processes, docs/distributed.md).
 #   Optional extras: gnuplot-nox and graphviz (plots and cell pictures), python3-torch (the
-#   PyTorch reference benchmarks in ../shared/bench).
+#   PyTorch reference benchmarks in ../shared/bench, ENAS_WITH_PYTORCH=1), clang (the libFuzzer
+#   targets of scripts/fuzz.sh, ENAS_WITH_CLANG=1).
 set -euo pipefail
 packages=(cmake make g++ git curl ca-certificates
           libtorch-dev libopenblas0-openmp
@@ -12,6 +13,7 @@ packages=(cmake make g++ git curl ca-certificates
           libgloo-dev)
 optional=(gnuplot-nox graphviz)
 [ "${ENAS_WITH_PYTORCH:-0}" = 1 ] && optional+=(python3-torch)
+[ "${ENAS_WITH_CLANG:-0}" = 1 ] && optional+=(clang)
 
 sudo=""
 if [ "$(id -u)" != 0 ]; then

@@ -2,6 +2,7 @@
 // uninterrupted run (PTB search, micro search); truncated checkpoints are rejected cleanly; a
 // checkpoint of another configuration is refused with the difference named; two are kept.
 #include <ATen/ATen.h>
+#include <torch/nn/modules/linear.h>
 
 #include <filesystem>
 #include <fstream>
@@ -286,5 +287,43 @@ TEST_CASE("a checkpoint of another configuration is refused with the difference 
   const nlohmann::json space{{"space", "micro"}, {"options", enas::io::to_json(o)}};
   CHECK_THROWS_WITH(enas::Checkpointing<Run>(run, dir, space, log).resume(),
                     enas::test::Contains("space = \"ptb\" in the checkpoint, \"micro\" now"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("checkpoint entries of the wrong type or shape are refused naming the entry", "[checkpoint]") {
+  // What another program's archive (or a damaged one) holds where a resume expects a counter, a
+  // number, a string, a generator state or a module: each read names the entry and what it is.
+  enas::io::OutputArchive out, module;
+  enas::io::write_string(out, "step", "twelve");
+  enas::io::write_int(out, "minutes", 3);
+  enas::io::write_double(out, "config", 1.5);
+  out.write("generator_cpu", at::zeros({3}, at::kByte));
+  module.write("weight", at::zeros({2, 3}, at::kLong));
+  module.write("bias", at::zeros({2}));
+  out.write("model", module);
+  const auto dir = fresh_dir("wrong_types");
+  const auto file = dir / "foreign.pt";
+  out.save_to(file.string());
+  auto in = enas::io::open_checkpoint(file);
+  const auto refusal = [&](auto&& read) -> std::string {
+    try {
+      read();
+    } catch (const enas::CheckpointError& e) {
+      return e.what();
+    }
+    return "(read)";
+  };
+  CHECK(refusal([&] { enas::io::read_int(in, "step"); }) ==
+        "checkpoint entry 'step' holds a value of type String, expected an integer");
+  CHECK(refusal([&] { enas::io::read_double(in, "minutes"); }) ==
+        "checkpoint entry 'minutes' holds a value of type Int, expected a number");
+  CHECK(refusal([&] { enas::io::read_string(in, "config"); }) ==
+        "checkpoint entry 'config' holds a value of type Double, expected a string");
+  CHECK(refusal([&] { enas::io::read_int(in, "absent"); }) == "checkpoint lacks the entry 'absent' (an integer)");
+  const auto generator = refusal([&] { enas::io::read_generators(in, at::Device(at::kCPU)); });
+  CHECK_THAT(generator, enas::test::Contains("checkpoint entry 'generator_cpu' is unreadable"));
+  torch::nn::Linear linear(3, 2);
+  CHECK(refusal([&] { enas::io::read_module(in, "model", *linear); }) ==
+        "checkpoint module 'model': 'weight' holds long int values, the model expects float");
   fs::remove_all(dir);
 }

@@ -632,6 +632,75 @@ TEST_CASE("dist worker: a rank exits or stops in the middle of a run", "[.][dist
   std::ofstream(dir / "rank0.txt") << waited << "\n" << message << "\n";
 }
 
+namespace {
+/// Three replicas whose gathers return 1×, 10× and 100× this one's tensor and whose all-reduce
+/// multiplies by 111, counting each kind of collective.
+struct ThreeReplicas {
+  int gathers = 0;
+  int reduces = 0;
+  int size() const { return 3; }
+  std::vector<at::Tensor> all_gather(const at::Tensor& t) {
+    ++gathers;
+    return {t.clone(), t * 10, t * 100};
+  }
+  void all_reduce_sum(const std::vector<at::Tensor>& ts) {
+    ++reduces;
+    for (auto t : ts) t.mul_(111);
+  }
+};
+}  // namespace
+
+TEST_CASE("small sums over the replicas are gathered and added in rank order, large ones all-reduced", "[dist]") {
+  ThreeReplicas group;
+  const auto sum = enas::nn::cross_replica_sum(group);
+  auto small = at::tensor({1.0F, 2.0F, -0.5F});
+  sum->sum(small);
+  CHECK(small.equal(at::tensor({111.0F, 222.0F, -55.5F})));
+  CHECK(group.gathers == 1);
+  CHECK(group.reduces == 0);
+  // 256 KiB gathered is the largest gathered sum: 3 × 21,845 floats is under it, 3 × 21,846 over.
+  auto at_limit = at::ones({21845});
+  sum->sum(at_limit);
+  CHECK(group.gathers == 2);
+  auto large = at::ones({21846});
+  sum->sum(large);
+  CHECK(group.reduces == 1);
+  CHECK(large.eq(111.0F).all().item<bool>());
+  CHECK(at_limit.eq(111.0F).all().item<bool>());
+}
+
+TEST_CASE("dist worker: stop votes", "[.][dist_worker]") {
+  const auto dir = worker_dir();
+  if (dir.empty()) return;
+  const auto launch = enas::dist::read_launch();
+  const auto group = connect_worker(launch);
+  // Rank 1 asks to stop from step 4 on, rank 0 never; each vote's answer after steps 1 to 9.
+  std::vector<double> answers;
+  for (const std::int64_t period : {1, 3, 4}) {
+    enas::StopVote vote(group, period);
+    for (int step = 1; step <= 9; ++step) answers.push_back(vote(launch.rank == 1 && step >= 4) ? 1.0 : 0.0);
+  }
+  answers.push_back(static_cast<double>(enas::stop_vote_period(*group)));
+  write_numbers(dir / ("rank" + std::to_string(launch.rank) + ".bin"), answers);
+}
+
+TEST_CASE("a stop asked on one rank is agreed by every rank at the next vote", "[dist][group]") {
+  const auto dir = fresh_dir("dist_stop_vote");
+  REQUIRE(run_ranks(2, "dist worker: stop votes", dir, {}, std::chrono::seconds(120)) == std::vector<int>{0, 0});
+  const auto rank0 = read_numbers(dir / "rank0.bin");
+  const auto rank1 = read_numbers(dir / "rank1.bin");
+  // By hand: votes after steps 1..9 (period 1), 3, 6, 9 (period 3), 4, 8 (period 4); rank 1 asks
+  // from step 4, so the first vote at or after step 4 says stop: step 4, 6 and 4.
+  const std::vector<double> expected{0, 0, 0, 1, 1, 1, 1, 1, 1,  //
+                                     0, 0, 0, 0, 0, 1, 0, 0, 1,  //
+                                     0, 0, 0, 1, 0, 0, 0, 1, 0,  //
+                                     1};                          // Gloo votes every step
+  CHECK(rank0 == expected);
+  CHECK(rank1 == expected);
+  CHECK_THROWS_AS(enas::StopVote(nullptr, 1), enas::ConfigError);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("gradient buckets start their sums during the backward pass and sum what each rank computed", "[dist][group]") {
   const auto dir = fresh_dir("dist_reducer");
   REQUIRE(run_ranks(2, "dist worker: gradients summed during the backward pass", dir, {}, std::chrono::seconds(120)) ==

@@ -68,6 +68,40 @@ inline bool any_rank(dist::ProcessGroup& group, bool stop) {
   return flag.item<double>() > 0.0;
 }
 
+/// Steps between two stop votes when GroupOptions::stop_vote_steps is 0: every step on Gloo (a
+/// host collective of one number, well under a millisecond against steps of tens of them); every
+/// 10 steps on NCCL, where a vote copies its number through the GPU and the host waits for it,
+/// the one synchronisation a single-process step does not have.
+inline std::int64_t stop_vote_period(const dist::ProcessGroup& group) {
+  if (group.options().stop_vote_steps > 0) return group.options().stop_vote_steps;
+  return group.backend() == "nccl" ? 10 : 1;
+}
+
+/// The ranks' agreement on stopping (SIGINT/SIGTERM on any rank): called once after every step on
+/// every rank, it votes (any_rank) on every `period`-th call and answers false in between, so
+/// every rank stops after the same step, at most `period` − 1 steps after the request.
+class StopVote {
+ public:
+  StopVote(std::shared_ptr<dist::ProcessGroup> group, std::int64_t period) : group_(std::move(group)), period_(period) {
+    if (!group_) throw ConfigError("StopVote: no process group");
+    if (period_ < 1) throw ConfigError("StopVote: the period must be at least 1 step, not " + std::to_string(period_));
+  }
+  explicit StopVote(std::shared_ptr<dist::ProcessGroup> group) : StopVote(group, stop_vote_period(*group)) {}
+
+  /// `stop_here`: whether this rank asks to stop. True when the ranks agreed to stop now.
+  bool operator()(bool stop_here) {
+    if (++calls_ % period_ != 0) return false;
+    return any_rank(*group_, stop_here);
+  }
+
+  std::int64_t period() const { return period_; }
+
+ private:
+  std::shared_ptr<dist::ProcessGroup> group_;
+  std::int64_t period_;
+  std::int64_t calls_ = 0;
+};
+
 }  // namespace enas
 
 #endif  // ENAS_DISTRIBUTED_HPP

@@ -75,7 +75,9 @@ class FinalTraining {
   void load(io::InputArchive& a) {
     step_ = io::read_int(a, "step");
     io::InputArchive task;
-    if (!a.try_read("task", task)) throw CheckpointError("checkpoint lacks the task state (not a final-training checkpoint?)");
+    if (!io::try_read_archive(a, "task", task)) {
+      throw CheckpointError("checkpoint lacks the task state (not a final-training checkpoint?)");
+    }
     task_.load(task);
     io::read_generators(a, task_.device());
   }

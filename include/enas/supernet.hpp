@@ -234,7 +234,7 @@ class Supernet {
     step_ = io::read_int(a, "step");
     controller_updates_ = io::read_int(a, "controller_updates");
     io::InputArchive task, controller;
-    if (!a.try_read("task", task) || !a.try_read("controller", controller)) {
+    if (!io::try_read_archive(a, "task", task) || !io::try_read_archive(a, "controller", controller)) {
       throw CheckpointError("checkpoint lacks the task or controller state (not a search checkpoint?)");
     }
     task_.load(task);

@@ -173,7 +173,9 @@ class Lstm {
   void load(io::InputArchive& a) {
     io::read_module(a, "net", *net_);
     io::InputArchive adam;
-    if (!a.try_read("adam", adam)) throw CheckpointError("checkpoint lacks the controller's optimizer state");
+    if (!io::try_read_archive(a, "adam", adam)) {
+      throw CheckpointError("checkpoint lacks the controller's optimizer state");
+    }
     optimizer_.load(adam);
     reinforce_.set_baseline(io::read_double(a, "baseline"));
     io::read_generator(a, "generator", generator_);

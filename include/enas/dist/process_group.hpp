@@ -52,6 +52,9 @@ struct GroupOptions {
   /// Gradients are summed in flat buffers of at most this many bytes, one collective each (as
   /// DistributedDataParallel's buckets).
   std::int64_t bucket_bytes = 25LL << 20;
+  /// Steps between the ranks' votes on stopping (enas::StopVote); 0: by backend, every step on
+  /// Gloo and every 10 on NCCL (enas::stop_vote_period).
+  std::int64_t stop_vote_steps = 0;
 };
 
 #if defined(ENAS_WITH_GLOO)

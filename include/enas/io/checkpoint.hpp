@@ -33,21 +33,67 @@ inline void write_double(OutputArchive& a, const std::string& key, double v) { a
 inline void write_string(OutputArchive& a, const std::string& key, const std::string& v) { a.write(key, c10::IValue(v)); }
 inline void write_tensor(OutputArchive& a, const std::string& key, const at::Tensor& t) { a.write(key, t.detach().cpu()); }
 
-inline c10::IValue read_value(InputArchive& a, const std::string& key) {
+namespace detail {
+/// The first line of a LibTorch message (the rest is its C++ backtrace).
+inline std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+/// Runs LibTorch's reading of entry `key`: on a damaged archive, or an entry of another type, it
+/// throws c10::Error, which becomes a CheckpointError naming the entry.
+template <class Read>
+auto read_entry(const std::string& key, Read&& read) {
+  try {
+    return read();
+  } catch (const c10::Error& e) {
+    throw CheckpointError("checkpoint entry '" + key + "' is unreadable (corrupt, or written by another program): " +
+                          first_line(e.what()));
+  }
+}
+
+inline c10::IValue read_value_of(InputArchive& a, const std::string& key, const char* expected) {
   c10::IValue v;
-  if (!a.try_read(key, v)) throw CheckpointError("checkpoint lacks the entry '" + key + "'");
+  if (!read_entry(key, [&] { return a.try_read(key, v); })) {
+    throw CheckpointError("checkpoint lacks the entry '" + key + "' (" + expected + ")");
+  }
   return v;
 }
-inline std::int64_t read_int(InputArchive& a, const std::string& key) { return read_value(a, key).toInt(); }
-inline double read_double(InputArchive& a, const std::string& key) { return read_value(a, key).toDouble(); }
-inline std::string read_string(InputArchive& a, const std::string& key) { return read_value(a, key).toStringRef(); }
+
+inline CheckpointError wrong_type(const std::string& key, const c10::IValue& v, const char* expected) {
+  return CheckpointError("checkpoint entry '" + key + "' holds a value of type " + v.tagKind() + ", expected " +
+                         expected);
+}
+}  // namespace detail
+
+inline c10::IValue read_value(InputArchive& a, const std::string& key) {
+  return detail::read_value_of(a, key, "a value");
+}
+inline std::int64_t read_int(InputArchive& a, const std::string& key) {
+  const auto v = detail::read_value_of(a, key, "an integer");
+  if (!v.isInt()) throw detail::wrong_type(key, v, "an integer");
+  return v.toInt();
+}
+inline double read_double(InputArchive& a, const std::string& key) {
+  const auto v = detail::read_value_of(a, key, "a number");
+  if (!v.isDouble()) throw detail::wrong_type(key, v, "a number");
+  return v.toDouble();
+}
+inline std::string read_string(InputArchive& a, const std::string& key) {
+  const auto v = detail::read_value_of(a, key, "a string");
+  if (!v.isString()) throw detail::wrong_type(key, v, "a string");
+  return v.toStringRef();
+}
 inline at::Tensor read_tensor(InputArchive& a, const std::string& key) {
   at::Tensor t;
-  if (!a.try_read(key, t)) throw CheckpointError("checkpoint lacks the tensor '" + key + "'");
+  if (!detail::read_entry(key, [&] { return a.try_read(key, t); })) {
+    throw CheckpointError("checkpoint lacks the tensor '" + key + "'");
+  }
   return t;
 }
+/// Reads the archive `key` into `sub`; false when there is none.
+inline bool try_read_archive(InputArchive& a, const std::string& key, InputArchive& sub) {
+  return detail::read_entry(key, [&] { return a.try_read(key, sub); });
+}
 inline bool has_key(InputArchive& a, const std::string& key) {
-  const auto keys = a.keys();
+  const auto keys = detail::read_entry(key, [&] { return a.keys(); });
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 /// @}
@@ -59,7 +105,10 @@ inline void write_generator(OutputArchive& a, const std::string& key, const at::
 inline void read_generator(InputArchive& a, const std::string& key, at::Generator& g) {
   auto state = read_tensor(a, key);
   std::lock_guard<std::mutex> lock(g.mutex());
-  g.set_state(state);
+  detail::read_entry(key, [&] {  // a state of the wrong size or type
+    g.set_state(state);
+    return true;
+  });
 }
 
 /// LibTorch's default generators: the CPU one always, the device's when it is not the CPU.
@@ -99,16 +148,20 @@ inline void write_module(OutputArchive& a, const std::string& key, const torch::
 }
 inline void read_module(InputArchive& a, const std::string& key, torch::nn::Module& m) {
   InputArchive sub;
-  if (!a.try_read(key, sub)) throw CheckpointError("checkpoint lacks the module '" + key + "'");
+  if (!try_read_archive(a, key, sub)) throw CheckpointError("checkpoint lacks the module '" + key + "'");
   at::NoGradGuard no_grad;
   auto load = [&](const std::string& name, at::Tensor& target, bool buffer) {
     at::Tensor t;
-    if (!sub.try_read(name, t, buffer)) {
+    if (!detail::read_entry(key + "/" + name, [&] { return sub.try_read(name, t, buffer); })) {
       throw CheckpointError("checkpoint module '" + key + "' lacks '" + name + "' (made with another model?)");
     }
     if (t.sizes() != target.sizes()) {
       throw CheckpointError("checkpoint module '" + key + "': '" + name + "' has shape " + c10::str(t.sizes()) +
                             ", the model expects " + c10::str(target.sizes()));
+    }
+    if (!t.is_floating_point() && target.is_floating_point()) {
+      throw CheckpointError("checkpoint module '" + key + "': '" + name + "' holds " + std::string(t.dtype().name()) +
+                            " values, the model expects " + std::string(target.dtype().name()));
     }
     target.copy_(t);
   };

@@ -208,7 +208,7 @@ class ImageTaskBase {
     if (valid_) batcher("valid", *valid_);
     if (test_) batcher("test", *test_);
     io::InputArchive sgd;
-    if (!a.try_read("sgd", sgd)) throw CheckpointError("checkpoint lacks the child optimizer state");
+    if (!io::try_read_archive(a, "sgd", sgd)) throw CheckpointError("checkpoint lacks the child optimizer state");
     sgd_.load(sgd, params);
   }
 

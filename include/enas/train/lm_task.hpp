@@ -169,7 +169,7 @@ class LmTaskBase {
     best_valid_ = io::read_double(a, "best_valid");
     io::read_engine(a, "rng", rng_);
     io::InputArchive sgd;
-    if (!a.try_read("sgd", sgd)) throw CheckpointError("checkpoint lacks the child optimizer state");
+    if (!io::try_read_archive(a, "sgd", sgd)) throw CheckpointError("checkpoint lacks the child optimizer state");
     sgd_.load(sgd, params);
   }
 
