@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -212,6 +213,9 @@ inline std::filesystem::path prepare_output_dir(const Common& c) {
   namespace fs = std::filesystem;
   const fs::path dir = c.output_dir;
   std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    throw enas::ConfigError("--output_dir " + dir.string() + " is a file: expected a folder (or a path to create one)");
+  }
   if (c.reset_output_dir && fs::exists(dir)) fs::remove_all(dir, ec);
   if (ec) throw enas::ConfigError("cannot reset --output_dir " + dir.string() + ": " + ec.message());
   fs::create_directories(dir, ec);
@@ -300,12 +304,13 @@ struct Stopped {
 
 /// Resumes `run` from --output_dir when it holds a checkpoint (unless --reset_output_dir), runs
 /// `train(hooks)`, checkpoints at every epoch end and when stopped by a signal (then throws
-/// Stopped), and once more at the end.
+/// Stopped), and once more at the end. A new run first checkpoints its initial state, so that a
+/// run killed in its first epoch restarts from it with its log cut back to it, as a later one.
 template <class Run, class Train>
 void train_with_checkpoints(Run& run, const std::filesystem::path& dir, const nlohmann::json& config,
                             enas::io::RunLog& log, Train&& train) {
   enas::Checkpointing<Run> checkpoints(run, dir, config, log);
-  checkpoints.resume();
+  if (!checkpoints.resume()) checkpoints.save();
   if (train(checkpoints.hooks()) == enas::RunStatus::kStopped) {
     const auto file = checkpoints.save();
     throw Stopped{fmt::format("stopped at step {}; checkpoint {} written; run the same command to resume", run.step(),
@@ -427,8 +432,44 @@ void run_final(const Common& common, const Options& options, const typename Spac
   });
 }
 
+/// When `e` says that memory ran out (host: LibTorch's CPU allocator or std::bad_alloc, under a
+/// `ulimit -v` or not; device: CUDA's allocator), what ran out and the flags of `app` that set
+/// the memory a run needs, with their values; empty otherwise.
+inline std::string out_of_memory_advice(const CLI::App& app, const std::exception& e) {
+  const std::string what = e.what();
+  const bool host = dynamic_cast<const std::bad_alloc*>(&e) != nullptr ||
+                    what.find("can't allocate memory") != std::string::npos;
+  const bool device = what.find("CUDA out of memory") != std::string::npos ||
+                      what.find("CUDA error: out of memory") != std::string::npos;
+  if (!host && !device) return {};
+  std::string bytes;
+  if (const auto at = what.find("you tried to allocate "); at != std::string::npos) {
+    bytes = what.substr(at + 22, what.find(' ', at + 22) - (at + 22));
+  }
+  std::vector<std::string> flags;
+  const bool ptb = app.get_name().rfind("ptb", 0) == 0;  // PTB's --child_num_layers is accepted and ignored
+  const auto names = ptb ? std::vector<const char*>{"--batch_size", "--child_lstm_hidden_size", "--child_bptt_steps"}
+                         : std::vector<const char*>{"--batch_size", "--eval_batch_size", "--child_out_filters",
+                                                    "--child_num_layers"};
+  for (const char* name : names) {
+    try {
+      const auto* opt = app.get_option(name);
+      flags.push_back(fmt::format("{} (now {})", name, opt->as<std::string>()));
+    } catch (const CLI::OptionNotFound&) {
+    }
+  }
+  std::string list;
+  for (std::size_t i = 0; i < flags.size(); ++i) list += (i == 0 ? "" : i + 1 == flags.size() ? " or " : ", ") + flags[i];
+  return fmt::format("out of {} memory{}: this configuration does not fit{}. Lower {}", host ? "host" : "device",
+                     bytes.empty() ? "" : fmt::format(" (an allocation of {} bytes failed)", bytes),
+                     host ? " in the memory this process may use (the machine's, or a `ulimit -v` limit)"
+                          : " in the GPU's memory",
+                     list);
+}
+
 /// Parses flags and runs `body`, turning every error into one line on stderr and exit code 1
-/// (flag errors: CLI11's message and exit code; a signal stop: exit code 130).
+/// (flag errors: CLI11's message and exit code; a signal stop: exit code 130; memory that ran out:
+/// what to lower).
 inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body) {
   try {
     app.parse(argc, argv);
@@ -445,7 +486,12 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>
     fmt::print(stderr, "{}: error: {}\n", app.get_name(), e.what());
     return 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: unexpected error: {}\n", app.get_name(), e.what());
+    if (const auto advice = out_of_memory_advice(app, e); !advice.empty()) {
+      fmt::print(stderr, "{}: error: {}\n", app.get_name(), advice);
+      return 1;
+    }
+    const std::string what = e.what();  // LibTorch appends its C++ backtrace: the first line says it
+    fmt::print(stderr, "{}: unexpected error: {}\n", app.get_name(), what.substr(0, what.find('\n')));
     return 1;
   }
   return 0;

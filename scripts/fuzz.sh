@@ -5,15 +5,18 @@
 # found a crash, a leak, a sanitizer report or a violated property; the input that did it is
 # kept under <build>/fuzz-artifacts. Installs clang (ENAS_WITH_CLANG=1 scripts/install_deps.sh).
 #
+# The inputs that once crashed a target, tests/fuzz/crashes/<target>-*, join its seeds, so that
+# every run replays them first.
+#
 # Usage: scripts/fuzz.sh [seconds per target, default 60]
 # Environment: ENAS_FUZZ_BUILD_DIR (default build-fuzz), ENAS_FUZZ_TARGETS (default: arc ptb cifar
-# metrics; checkpoint only when named, since LibTorch 1.13's TorchScript importer still crashes on
-# some damaged archives, docs/reliability.md).
+# metrics checkpoint; the checkpoint target runs by default again since open_checkpoint checks the
+# zip's CRC-32s before LibTorch's importer sees a damaged file, docs/reliability.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 build="${ENAS_FUZZ_BUILD_DIR:-build-fuzz}"
-targets=(${ENAS_FUZZ_TARGETS:-arc ptb cifar metrics})
+targets=(${ENAS_FUZZ_TARGETS:-arc ptb cifar metrics checkpoint})
 ENAS_WITH_CLANG=1 scripts/install_deps.sh > /dev/null
 
 mkdir -p "$build"
@@ -27,6 +30,11 @@ cmake --build "$build" -j "${ENAS_JOBS:-$(nproc)}" --target fuzz_make_checkpoint
 seeds="$build/fuzz-seeds"
 rm -rf "$seeds" && cp -r tests/fuzz/corpus "$seeds" && mkdir -p "$seeds/checkpoint"
 "$build/tests/fuzz/fuzz_make_checkpoint_seed" "$seeds/checkpoint/valid.pt"
+for crash in tests/fuzz/crashes/*; do
+  [ -f "$crash" ] || continue
+  t=$(basename "$crash"); t="${t%%-*}"
+  if [ -d "$seeds/$t" ]; then cp "$crash" "$seeds/$t/"; fi
+done
 
 # Longest input per target: whole CIFAR-10 records need more than libFuzzer's default 4 KiB.
 declare -A max_len=([arc]=4096 [ptb]=4096 [cifar]=16384 [metrics]=8192 [checkpoint]=16384)

@@ -557,14 +557,15 @@ std::string refusal(const std::function<void()>& validate) {
 
 TEST_CASE("option tables: the reference's flag names, each once, and the recorded configuration as before", "[io][options]") {
   // enas-reference.md §2.1/§2.2: the PTB flags a reference script passes that set an LmOptions
-  // member, plus the library's run-control flags test_window, max_steps, derive_samples, cuda_graphs
-  // and sync_bn.
+  // member, plus the library's run-control flags test_window, max_steps, derive_samples, cuda_graphs,
+  // sync_bn and the three nonfinite_* of the recovery from non-finite steps.
   const std::set<std::string> lm{"batch_size", "child_bptt_steps", "num_epochs", "child_lstm_hidden_size",
                                  "child_lstm_e_keep", "child_lstm_x_keep", "child_lstm_h_keep", "child_lstm_o_keep",
                                  "child_grad_bound", "child_lr", "child_lr_dec_start", "child_lr_dec_every",
                                  "child_lr_dec_rate", "child_lr_dec_min", "child_l2_reg", "child_rnn_slowness_reg",
                                  "eval_every_epochs", "log_every", "controller_training", "controller_train_every",
-                                 "test_window", "max_steps", "derive_samples", "cuda_graphs", "sync_bn"};
+                                 "test_window", "max_steps", "derive_samples", "cuda_graphs", "sync_bn",
+                                 "nonfinite_patience", "nonfinite_restores", "nonfinite_lr_factor"};
   const auto lm_flags = flags_of<enas::train::LmOptions>();
   CHECK(std::set<std::string>(lm_flags.begin(), lm_flags.end()) == lm);
   CHECK(lm_flags.size() == lm.size());  // none twice

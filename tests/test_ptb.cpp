@@ -106,6 +106,37 @@ TEST_CASE("a missing or foreign PTB file is a clear error", "[ptb][data]") {
   fs::remove_all(dir);
 }
 
+TEST_CASE("PTB text with a NUL byte or invalid UTF-8 or a directory for a file is refused naming where", "[ptb][data]") {
+  const auto dir = temp_dir("ptb_bytes");
+  write_file(dir / "ptb.valid.txt", " the cat \n");
+  write_file(dir / "ptb.test.txt", " the cat \n");
+  // Each case: ptb.train.txt's text, and the position and byte the message must name.
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {std::string(" the cat \n the \0 dog \n", 22), "line 2 column 6: byte 0x00 is a NUL byte"},
+      {" the \x01" "cat \n", "line 1 column 6: byte 0x01 is a control character"},
+      {" caf\xe9 \n", "line 1 column 5: byte 0xe9 is not valid UTF-8"},       // Latin-1, not UTF-8
+      {" \xc0\xaf \n", "line 1 column 2: byte 0xc0 is not valid UTF-8"},     // overlong '/'
+      {" \xed\xa0\x80 \n", "line 1 column 2: byte 0xed is not valid UTF-8"}, // a surrogate
+      {" \xf4\x90\x80\x80 \n", "line 1 column 2: byte 0xf4 is not valid UTF-8"},  // above U+10FFFF
+      {" the cat \xe2\x82", "line 1 column 10: byte 0xe2 is not valid UTF-8"},      // cut inside a character
+  };
+  for (const auto& [text, expected] : cases) {
+    INFO(expected);
+    write_file(dir / "ptb.train.txt", text);
+    CHECK_THROWS_WITH(enas::data::load_ptb(dir), enas::test::Contains("ptb.train.txt " + expected));
+  }
+  // Valid UTF-8 beyond ASCII is text: a word of 2, 3 and 4 bytes.
+  write_file(dir / "ptb.train.txt", " the cat caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \n");
+  CHECK(enas::data::load_ptb(dir).vocab_size() == 6);
+  // An unknown word is quoted with its non-ASCII bytes escaped.
+  write_file(dir / "ptb.test.txt", " the d\xc3\xa9j\xc3\xa0 \n");
+  CHECK_THROWS_WITH(enas::data::load_ptb(dir), enas::test::Contains("word 'd\\xc3\\xa9j\\xc3\\xa0'"));
+  fs::remove(dir / "ptb.test.txt");
+  fs::create_directory(dir / "ptb.test.txt");
+  CHECK_THROWS_WITH(enas::data::load_ptb(dir), enas::test::Contains("ptb.test.txt is a directory"));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("model parameter counts match the formulas", "[ptb][models]") {
   const auto arch = PtbEnas::parse(enas::test::kSeedPtbArc);
   auto count = [](const std::vector<at::Tensor>& ps) {
@@ -228,7 +259,8 @@ TEST_CASE("the static (CUDA graph) PTB final step computes what the plain step c
 TEST_CASE("PTB search steps read nothing back from the device and a log line reads its four numbers", "[ptb][search][host_reads]") {
   // The child loss, gradient norm, training perplexity and divergence flag stay on the device
   // until a log line needs them: steps between log lines make no host read (on a GPU each read
-  // would stall the queue), and each log line makes exactly four (loss, |g|, tr_ppl, diverged).
+  // would stall the queue), and each log line makes exactly four (loss, |g|, tr_ppl, and the count of
+  // steps skipped as non-finite).
   REQUIRE_PTB(corpus);
   at::manual_seed(7);
   auto o = enas::train::LmOptions::search_defaults();
@@ -462,9 +494,11 @@ TEST_CASE("a diverging run stops with a clear message and finite weights", "[ptb
   o.grad_bound = 0;  // no clipping: the first step explodes
   o.log_every = 2;
   o.max_steps = 4;
+  o.nonfinite_patience = 2;  // the steps after the first are skipped; two in a row stop a run without checkpoints
   enas::FinalTraining<PtbEnas> run(PtbEnas::parse(enas::test::kSeedPtbArc), o, *corpus, at::Device(enas::test::device_name()), 5);
   enas::io::RunLog log({}, false);
-  CHECK_THROWS_WITH(run.run(log), enas::test::Contains("non-finite") && enas::test::Contains("--child_lr"));
+  CHECK_THROWS_WITH(run.run(log), enas::test::Contains("non-finite") && enas::test::Contains("--child_lr") &&
+                                      enas::test::Contains("keeps no checkpoints"));
   for (const auto& p : run.model()->parameters()) CHECK(at::isfinite(p).all().item<bool>());
 }
 

@@ -22,7 +22,7 @@ TEST_CASE("SGD clips to the global norm after adding the L2 gradient", "[train][
   CHECK(a[1].item<double>() == Approx(2.0 - k * 2));
   CHECK(b[0].item<double>() == Approx(-1.0 - k * 3));
   CHECK_FALSE(a.grad().defined());  // gradients are consumed
-  CHECK_FALSE(sgd.diverged());
+  CHECK(sgd.take_nonfinite().skipped == 0);
 }
 
 TEST_CASE("SGD leaves parameters without gradient alone", "[train][optim]") {
@@ -48,14 +48,68 @@ TEST_CASE("Nesterov momentum follows TensorFlow's MomentumOptimizer", "[train][o
   }
 }
 
-TEST_CASE("a non-finite gradient skips the update and is reported", "[train][optim]") {
+TEST_CASE("a non-finite gradient or loss skips the whole update and is counted", "[train][optim][nonfinite]") {
+  // Nesterov momentum as TF computes it (accum = m·accum + g; w −= lr·(g + m·accum)), by hand,
+  // over the gradients 1, NaN, 2 with a finite loss, then 3 with a NaN loss: the skipped steps
+  // must leave the weight and the momentum as if they had not happened.
+  auto w = at::zeros({1}, at::kDouble).requires_grad_();
+  enas::optim::Sgd sgd({0.0, 0.0, 0.9, true});
+  const auto finite_loss = at::scalar_tensor(1.0, at::kDouble);
+  const auto nan_loss = at::scalar_tensor(std::nan(""), at::kDouble);
+  double accum = 0.0, ref = 0.0;
+  auto step = [&](double g, const at::Tensor& loss) {
+    w.mutable_grad() = at::full({1}, g, at::kDouble);
+    sgd.step({w}, 0.1, loss);
+  };
+  step(1.0, finite_loss);
+  accum = 0.9 * accum + 1.0;
+  ref -= 0.1 * (1.0 + 0.9 * accum);
+  CHECK(w.item<double>() == Approx(ref));
+  step(std::nan(""), finite_loss);
+  CHECK(w.item<double>() == ref);  // bit for bit: untouched
+  CHECK_FALSE(sgd.last_step_finite().item<bool>());
+  step(2.0, finite_loss);
+  accum = 0.9 * accum + 2.0;
+  ref -= 0.1 * (2.0 + 0.9 * accum);
+  CHECK(w.item<double>() == Approx(ref));
+  CHECK(sgd.last_step_finite().item<bool>());
+  step(3.0, nan_loss);
+  CHECK(w.item<double>() == Approx(ref));
+  step(-1.0, finite_loss);
+  accum = 0.9 * accum - 1.0;
+  ref -= 0.1 * (-1.0 + 0.9 * accum);
+  CHECK(w.item<double>() == Approx(ref));
+  const auto counted = sgd.take_nonfinite();
+  CHECK(counted.skipped == 2);
+  CHECK(counted.longest == 1);
+}
+
+TEST_CASE("skipped steps are counted in a row across reads", "[train][optim][nonfinite]") {
+  // good, bad, bad, good, bad | bad, bad | good: the reads give (3 skipped, 2 in a row), then
+  // (2, 3): the run that began before the second read counts whole; then (0, 0).
   auto w = at::ones({2}).requires_grad_();
-  w.mutable_grad() = at::tensor({std::nan(""), 1.0f});
   enas::optim::Sgd sgd({0.0, 5.0, 0.0, false});
-  sgd.step({w}, 1.0);
-  CHECK(at::equal(w, at::ones({2})));
-  CHECK(sgd.diverged());
-  CHECK_FALSE(sgd.diverged());  // reported once
+  auto step = [&](bool bad) {
+    w.mutable_grad() = at::ones({2});
+    if (bad) sgd.inject_nonfinite();
+    sgd.step({w}, 0.1);
+  };
+  for (bool bad : {false, true, true, false, true}) step(bad);
+  auto c = sgd.take_nonfinite();
+  CHECK(c.skipped == 3);
+  CHECK(c.longest == 2);
+  for (bool bad : {true, true}) step(bad);
+  c = sgd.take_nonfinite();
+  CHECK(c.skipped == 2);
+  CHECK(c.longest == 3);
+  step(false);
+  c = sgd.take_nonfinite();
+  CHECK(c.skipped == 0);
+  CHECK(c.longest == 0);
+  // A NaN gradient in a plain (no momentum) step leaves the weights as they were.
+  const auto before = w.clone();
+  step(true);
+  CHECK(at::equal(w, before));
 }
 
 TEST_CASE("SGD with the learning rate as a device scalar updates like the host number", "[train][optim][cuda_graph]") {
@@ -75,13 +129,20 @@ TEST_CASE("SGD with the learning rate as a device scalar updates like the host n
     ref -= rates[i] * (grads[i] + 0.9 * accum);
     CHECK(w.item<double>() == Approx(ref));
   }
-  // The divergence flag lives in one tensor, reset in place, as a replayed graph needs.
+  // The count of skipped steps lives in tensors updated in place, as a replayed graph needs; a
+  // skipped step with the rate a tensor leaves the weight and the momentum as they were.
+  const double before = w.item<double>();
   w.mutable_grad() = at::full({1}, std::nan(""), at::kDouble);
   sgd.step({w}, lr);
-  CHECK(sgd.diverged());
+  CHECK(w.item<double>() == before);
   w.mutable_grad() = at::full({1}, 1.0, at::kDouble);
   sgd.step({w}, lr);
-  CHECK_FALSE(sgd.diverged());
+  accum = 0.9 * accum + 1.0;
+  ref -= rates[2] * (1.0 + 0.9 * accum);
+  CHECK(w.item<double>() == Approx(ref));
+  const auto counted = sgd.take_nonfinite();
+  CHECK(counted.skipped == 1);
+  CHECK(counted.longest == 1);
 }
 
 TEST_CASE("the PTB staircase decay", "[train][schedule]") {

@@ -51,17 +51,22 @@ class Checkpointing {
       group_->barrier();  // returns once rank 0 has written the file
       return files_.path_of(run_.step());
     }
+    // The record comes first, so that the log position the checkpoint keeps includes it.
+    log_.record({{"event", "checkpoint"}, {"step", run_.step()}, {"file", files_.path_of(run_.step()).string()}});
+    const auto at = log_.position();
+    io::write_int(a, "log_text_bytes", at.text);
+    io::write_int(a, "log_metrics_bytes", at.metrics);
     const auto path = files_.save(a, run_.step());
-    log_.record({{"event", "checkpoint"}, {"step", run_.step()}, {"file", path.string()}});
     if (group_) group_->barrier();
     return path;
   }
 
   /// Resumes from the newest readable checkpoint, if the folder has one. An unreadable newest
   /// file is reported and the previous one used; a checkpoint of another configuration is refused.
-  /// Returns the step resumed at.
-  std::optional<std::int64_t> resume() {
-    const auto resumed = resume_here();
+  /// With `rewind_log` (a restarted run) the log files are cut back to where they were when the
+  /// checkpoint was written, since the steps after it run again. Returns the step resumed at.
+  std::optional<std::int64_t> resume(bool rewind_log = true) {
+    const auto resumed = resume_here(rewind_log);
     if (group_) {  // every rank must have resumed from the same step, or none
       const auto steps = group_->all_gather(resumed ? static_cast<double>(*resumed) : -1.0);
       for (std::size_t r = 1; r < steps.size(); ++r) {
@@ -78,7 +83,7 @@ class Checkpointing {
   }
 
  private:
-  std::optional<std::int64_t> resume_here() {
+  std::optional<std::int64_t> resume_here(bool rewind_log) {
     for (const auto& path : files_.list()) {
       io::InputArchive a;
       try {
@@ -89,6 +94,11 @@ class Checkpointing {
       }
       const auto there = nlohmann::json::parse(io::read_string(a, "config"), nullptr, false);
       if (there.is_discarded()) throw CheckpointError("checkpoint " + path.string() + " holds no readable configuration");
+      if (there.contains("program") && config_.contains("program") && there["program"] != config_["program"]) {
+        throw CheckpointError("checkpoint " + path.string() + " was written by the program " + there["program"].dump() +
+                              ", not by " + config_["program"].dump() +
+                              ": give this run another --output_dir, or start afresh with --reset_output_dir");
+      }
       if (const auto diff = io::describe_differences(there, config_); !diff.empty()) {
         throw CheckpointError("checkpoint " + path.string() + " was made with another configuration: " + diff +
                               ". Resume with the same flags, or start afresh with --reset_output_dir or another "
@@ -100,6 +110,9 @@ class Checkpointing {
       }
       run_.load(state);
       log_.set_minutes_offset(io::read_double(a, "minutes"));
+      if (rewind_log && io::has_key(a, "log_metrics_bytes")) {  // what was logged after the checkpoint is logged again
+        log_.rewind({io::read_int(a, "log_text_bytes"), io::read_int(a, "log_metrics_bytes")});
+      }
       log_.line(fmt::format("Resumed from {} at step {}", path.string(), run_.step()));
       log_.record({{"event", "resume"}, {"step", run_.step()}, {"file", path.string()}});
       return run_.step();
@@ -108,12 +121,14 @@ class Checkpointing {
   }
 
  public:
-  /// Hooks for the training loop: a checkpoint after every epoch; a stop on SIGINT/SIGTERM (over
+  /// Hooks for the training loop: a checkpoint after every epoch; the newest one restored after
+  /// non-finite steps (epoch_loop.hpp); a stop on SIGINT/SIGTERM (over
   /// a process group: when any rank got one, every rank stops after the same step, decided by a
   /// StopVote: at once on Gloo, within 10 steps on NCCL).
   RunHooks hooks() {
     RunHooks h;
     h.on_epoch_end = [this](std::int64_t) { save(); };
+    h.restore = [this] { return resume(/*rewind_log=*/false); };  // the failed attempt stays in the log
     if (group_) {
       h.should_stop = [vote = std::make_shared<StopVote>(group_)] { return (*vote)(stop_requested()); };
     } else {

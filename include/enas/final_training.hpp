@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "enas/core/concepts.hpp"
 #include "enas/core/error.hpp"
@@ -20,6 +21,7 @@
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
 #include "enas/run_hooks.hpp"
+#include "enas/train/recovery.hpp"
 #include "enas/train/task_for.hpp"
 
 namespace enas {
@@ -53,7 +55,14 @@ class FinalTraining {
   /// "the final training of <space>", as messages name this run.
   static std::string run_name() { return "the final training of " + std::string(Space::name); }
 
-  train::StepResult train_step() { return task_.train_step(step_++); }
+  train::StepResult train_step() {
+    if (train::FaultPlan::take(faults_.child_steps, step_ + 1)) task_.optimizer().inject_nonfinite();
+    return task_.train_step(step_++);
+  }
+
+  /// Makes the gradient of the planned steps non-finite, once each, as a fault would (tests of
+  /// the recovery; docs/reliability.md).
+  void inject_nonfinite(train::FaultPlan plan) { faults_ = std::move(plan); }
 
   /// Trains until num_epochs (or max_steps), continuing from step() (a resumed run). Returns
   /// kStopped when hooks.should_stop asked to stop after a step.
@@ -92,6 +101,7 @@ class FinalTraining {
   Task task_;
   std::int64_t step_ = 0;
   std::shared_ptr<dist::ProcessGroup> group_;
+  train::FaultPlan faults_;
 };
 
 }  // namespace enas

@@ -1,11 +1,12 @@
 /// @file
 /// @brief What a training loop (Supernet::search, FinalTraining::run) lets its caller do between
-/// steps: act at the end of every epoch, and stop at a safe point.
+/// steps: act at the end of every epoch, stop at a safe point, and go back to the last checkpoint.
 #ifndef ENAS_RUN_HOOKS_HPP
 #define ENAS_RUN_HOOKS_HPP
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 namespace enas {
 
@@ -19,6 +20,8 @@ enum class RunStatus {
 struct RunHooks {
   std::function<void(std::int64_t epoch)> on_epoch_end;  ///< after the epoch's evaluation
   std::function<bool()> should_stop;                     ///< checked after every step
+  /// Restores the run's last checkpoint (after non-finite steps); the step it restored, or none.
+  std::function<std::optional<std::int64_t>()> restore;
 };
 
 }  // namespace enas

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -28,6 +29,7 @@
 #include "enas/io/checkpoint.hpp"
 #include "enas/io/run_log.hpp"
 #include "enas/run_hooks.hpp"
+#include "enas/train/recovery.hpp"
 #include "enas/train/task_for.hpp"
 
 namespace enas {
@@ -82,21 +84,39 @@ class Supernet {
   /// One step of the shared weights on a freshly sampled architecture.
   train::StepResult train_step() {
     last_arch_ = sample();
+    if (train::FaultPlan::take(faults_.child_steps, step_ + 1)) task_.optimizer().inject_nonfinite();
     auto r = task_.train_step(last_arch_, step_);
     ++step_;
     return r;
   }
 
   /// One controller phase: controller_train_steps updates of controller_num_aggregate samples,
-  /// each rewarded on its own validation minibatch; every log_every-th sample is logged.
+  /// each rewarded on its own validation minibatch; every log_every-th sample is logged. An update
+  /// whose reward, loss or gradient is not finite is skipped and logged; nonfinite_patience of
+  /// them in a row throw DivergenceError (the loop then restores the last checkpoint or stops).
   void train_controller(io::RunLog& log) {
     const auto& co = controller_.options();
     std::int64_t sample_index = 0;
+    std::int64_t skipped_in_a_row = 0;
     for (int s = 0; s < co.train_steps; ++s) {
       auto batch = controller_.sample(co.num_aggregate, /*with_grad=*/true);
-      const auto r = rewards_of(batch);
+      auto r = rewards_of(batch);
+      if (train::FaultPlan::take(faults_.controller_updates, controller_updates_ + 1) && !r.empty()) {
+        r[0] = std::numeric_limits<double>::quiet_NaN();
+      }
       const auto stats = controller_.update(batch, r);
       ++controller_updates_;
+      if (!stats.skipped.empty()) {
+        ++skipped_in_a_row;
+        log.warning(fmt::format("controller update {} was skipped: {}", controller_updates_, stats.skipped));
+        log.record({{"event", "nonfinite_controller"}, {"ctrl_step", controller_updates_}, {"why", stats.skipped}});
+        if (skipped_in_a_row >= options_.nonfinite_patience) {
+          throw DivergenceError(fmt::format("{} controller updates in a row up to update {} were not finite",
+                                            skipped_in_a_row, controller_updates_));
+        }
+        continue;
+      }
+      skipped_in_a_row = 0;
       // Every update's means, for the reward and entropy curves (the log lines are sampled).
       auto mean = [](const std::vector<double>& v) { return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()); };
       log.record({{"event", "controller_update"}, {"ctrl_step", controller_updates_}, {"reward", mean(stats.reward)},
@@ -248,6 +268,9 @@ class Supernet {
   std::int64_t step() const { return step_; }
   void set_step(std::int64_t step) { step_ = step; }
   std::int64_t controller_updates() const { return controller_updates_; }
+  /// Makes the loss or gradient of the planned child steps and controller updates non-finite,
+  /// once each, as a fault would (tests of the recovery; docs/reliability.md).
+  void inject_nonfinite(train::FaultPlan plan) { faults_ = std::move(plan); }
   void set_controller_updates(std::int64_t n) { controller_updates_ = n; }
   const Options& options() const { return options_; }
 
@@ -276,6 +299,7 @@ class Supernet {
   Arch last_arch_{};
   std::int64_t step_ = 0;
   std::int64_t controller_updates_ = 0;
+  train::FaultPlan faults_;
 };
 
 }  // namespace enas

@@ -1,7 +1,7 @@
-// The checkpoint loader (io/checkpoint.hpp) as a resume reads a file: the archive opened, the
-// configuration and the minutes read, the run's state with its counters, a module's weights and
-// the random generators. A file from another program, of another model, truncated or corrupt
-// must be refused with a CheckpointError.
+// The checkpoint loader (io/checkpoint.hpp) as a resume reads a file: the archive opened (its zip
+// checked first, io/zip_integrity.hpp), the configuration and the minutes read, the run's state
+// with its counters, a module's weights and the random generators. A file from another program,
+// of another model, truncated or corrupt must be refused with a CheckpointError.
 #include <torch/nn/modules/linear.h>
 
 #include <cstddef>

@@ -5,6 +5,10 @@
 
 #include "enas/controllers/lstm.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <string>
+
 #include "enas/controllers/detail/draw.hpp"
 #include "enas/controllers/detail/host_sampler.hpp"
 
@@ -269,6 +273,13 @@ UpdateStats Lstm<Space>::update(const SampleBatch& batch, const std::vector<doub
   const auto& o = net_->options();
   UpdateStats stats;
   stats.lr = o.lr;
+  // A reward that is not finite would enter the baseline for good: the update is skipped whole.
+  for (std::size_t i = 0; i < task_rewards.size(); ++i) {
+    if (!std::isfinite(task_rewards[i])) {
+      stats.skipped = "the reward of sample " + std::to_string(i) + " is " + std::to_string(task_rewards[i]);
+      return stats;
+    }
+  }
   const auto advantages = reinforce_.advantages(task_rewards, batch.entropy, o, stats);
   const auto per_sample = Reinforce::per_sample_loss(
       batch.log_prob, advantages, Space::controller_layout.skip_penalty ? batch.skip_penalty : at::Tensor(), o);
@@ -281,10 +292,14 @@ UpdateStats Lstm<Space>::update(const SampleBatch& batch, const std::vector<doub
     if (p.grad().defined()) sq += p.grad().pow(2).sum().template item<double>();
   }
   stats.grad_norm = std::sqrt(sq);
-  optimizer_.step();
-  optimizer_.zero_grad();
   const auto losses = per_sample.detach().to(at::kDouble).contiguous();
   stats.loss.assign(losses.template data_ptr<double>(), losses.template data_ptr<double>() + batch.size());
+  if (!std::isfinite(stats.grad_norm) || !std::all_of(stats.loss.begin(), stats.loss.end(), [](double v) { return std::isfinite(v); })) {
+    stats.skipped = "the loss or gradient is not finite (|g| = " + std::to_string(stats.grad_norm) + ")";
+  } else {
+    optimizer_.step();
+  }
+  optimizer_.zero_grad();
   return stats;
 }
 

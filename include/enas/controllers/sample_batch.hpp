@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace enas::controllers {
@@ -35,6 +36,8 @@ struct UpdateStats {
   std::vector<double> entropy;   ///< entropy of each sample
   double grad_norm = 0.0;        ///< global norm of the averaged gradient
   double lr = 0.0;
+  /// Why the update was skipped (a reward, loss or gradient that is not finite); empty when applied.
+  std::string skipped;
 };
 
 }  // namespace enas::controllers

@@ -30,7 +30,7 @@ inline std::vector<int> tokenize_arc(std::string_view text) {
     int value = 0;
     const auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), value);
     if (ec != std::errc() || ptr != word.data() + word.size()) {
-      throw ArcError("architecture token a[" + std::to_string(tokens.size()) + "] = '" + std::string(word) +
+      throw ArcError("architecture token a[" + std::to_string(tokens.size()) + "] = '" + printable(word) +
                      "' is not an integer");
     }
     tokens.push_back(value);

@@ -26,7 +26,7 @@
 /// `batches_per_epoch()`, `units_per_step()`, `reset_states()`, `reset_epoch_stats()`. Also, with
 /// torch and run-log types the core does not name: the constructor `(options, data, device,
 /// seed)`, `epoch_evaluation`, `final_evaluation`, `fill_log`, `save`/`load`, `model()`,
-/// `optimizer()`, `device()`. Models: train::LmSearchTask, train::ImageSearchTask.
+/// `optimizer()` (an optim::Sgd), `recovery()` (a train::Recovery), `note_skipped(n)`, `device()`. Models: train::LmSearchTask, train::ImageSearchTask.
 ///
 /// **FinalTask** — the same for training one architecture (`train::TaskFor<Space>::Final`):
 /// nested types as above, `progress_unit`, `log_format`; `train_step(step)`; the epoch members; constructor

@@ -6,8 +6,29 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace enas {
+
+/// `text` as a message may quote it: bytes outside printable ASCII (control bytes, NUL, invalid
+/// or any non-ASCII UTF-8) written as \xNN, so that input quoted in an error cannot garble a
+/// terminal or a log.
+inline std::string printable(std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (b >= 0x20 && b < 0x7f) {
+      out += ch;
+    } else {
+      out += "\\x";
+      out += hex[b >> 4];
+      out += hex[b & 15];
+    }
+  }
+  return out;
+}
 
 /// Base class of every enas error.
 class Error : public std::runtime_error {

@@ -80,7 +80,8 @@ namespace detail {
 inline std::size_t cifar10_record_count(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
-    throw DataError("CIFAR-10 file " + path.string() + " does not exist: expected a binary batch of " +
+    throw DataError("CIFAR-10 file " + path.string() +
+                    (std::filesystem::is_directory(path, ec) ? " is a directory" : " does not exist") + ": expected a binary batch of " +
                     std::to_string(kCifarRecordBytes) + "-byte records (1 label byte, then 3072 pixel bytes)");
   }
   const auto bytes = std::filesystem::file_size(path, ec);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -38,6 +39,37 @@ inline const std::vector<std::string>& ptb_files() {
 
 namespace detail {
 
+/// The 1-based column of the first byte of `line` that is not text, or 0: a control byte (NUL
+/// included) other than the whitespace that separates words, or a byte outside valid UTF-8 (the
+/// reference reads the files as UTF-8 text; PTB itself is ASCII).
+inline std::size_t first_non_text(const std::string& line, std::string* why) {
+  for (std::size_t i = 0; i < line.size();) {
+    const auto b = static_cast<unsigned char>(line[i]);
+    if (b < 0x20 && b != '\t' && b != '\r' && b != '\v' && b != '\f') {
+      *why = b == 0 ? "a NUL byte" : "a control character";
+      return i + 1;
+    }
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    // A sequence of 2, 3 or 4 bytes, not overlong, no surrogates, at most U+10FFFF.
+    const std::size_t n = b >= 0xC2 && b <= 0xDF ? 2 : b >= 0xE0 && b <= 0xEF ? 3 : b >= 0xF0 && b <= 0xF4 ? 4 : 0;
+    bool ok = n > 0 && i + n <= line.size();
+    for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(line[i + k]) & 0xC0) == 0x80;
+    if (ok && n >= 3) {
+      const auto c1 = static_cast<unsigned char>(line[i + 1]);
+      ok = !(b == 0xE0 && c1 < 0xA0) && !(b == 0xED && c1 > 0x9F) && !(b == 0xF0 && c1 < 0x90) && !(b == 0xF4 && c1 > 0x8F);
+    }
+    if (!ok) {
+      *why = "not valid UTF-8";
+      return i + 1;
+    }
+    i += n;
+  }
+  return 0;
+}
+
 /// Words of a file with "<eos>" after every line (process.py: strip, "\n" -> "<eos>", split,
 /// one more "<eos>" at the end).
 inline std::vector<std::string> read_words(const std::filesystem::path& path) {
@@ -48,6 +80,13 @@ inline std::vector<std::string> read_words(const std::filesystem::path& path) {
   std::size_t lines = 0;
   while (std::getline(in, line)) {
     ++lines;
+    std::string why;
+    if (const auto column = first_non_text(line, &why)) {
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned>(static_cast<unsigned char>(line[column - 1])));
+      throw DataError("PTB file " + path.string() + " line " + std::to_string(lines) + " column " +
+                      std::to_string(column) + ": byte " + byte + " is " + why + "; expected text (one sentence per line)");
+    }
     std::istringstream ls(line);
     std::string w;
     while (ls >> w) words.push_back(w);
@@ -64,6 +103,9 @@ inline std::vector<std::string> read_words(const std::filesystem::path& path) {
 /// valid or test that train lacks is an error naming the file and the word.
 inline PtbCorpus load_ptb(const std::filesystem::path& dir) {
   for (const auto& f : ptb_files()) {
+    if (std::filesystem::is_directory(dir / f)) {
+      throw DataError("PTB file " + (dir / f).string() + " is a directory: expected the text file " + f);
+    }
     if (!std::filesystem::is_regular_file(dir / f)) {
       throw DataError("PTB file " + (dir / f).string() + " is missing: expected ptb.train.txt, ptb.valid.txt and " +
                       "ptb.test.txt (Mikolov's PTB) in " + dir.string());
@@ -81,7 +123,7 @@ inline PtbCorpus load_ptb(const std::filesystem::path& dir) {
     for (std::size_t i = 0; i < words.size(); ++i) {
       const auto it = corpus.ids.find(words[i]);
       if (it == corpus.ids.end()) {
-        throw DataError("PTB file " + file + ": word '" + words[i] + "' (token " + std::to_string(i) +
+        throw DataError("PTB file " + file + ": word '" + printable(words[i]) + "' (token " + std::to_string(i) +
                         ") does not occur in ptb.train.txt; expected the standard 10,000-word vocabulary");
       }
       ids(i) = it->second;
@@ -101,6 +143,9 @@ inline std::filesystem::path locate_ptb(const std::filesystem::path& explicit_di
                                         const std::filesystem::path& project_dir = {}) {
   if (!explicit_dir.empty()) {
     for (const auto& f : ptb_files()) {
+      if (std::filesystem::is_directory(explicit_dir / f)) {
+        throw DataError("--data_path " + explicit_dir.string() + ": " + f + " is a directory: expected the text file " + f);
+      }
       if (!std::filesystem::is_regular_file(explicit_dir / f)) {
         throw DataError("--data_path " + explicit_dir.string() + " does not hold " + f +
                         ": expected ptb.train.txt, ptb.valid.txt and ptb.test.txt there");

@@ -88,6 +88,27 @@ inline constexpr LogFormat kPtbLogFormat{&detail::ptb_child_line, &detail::ptb_c
 /// src/cifar10/main.py's lines.
 inline constexpr LogFormat kCifarLogFormat{&detail::cifar_child_line, &detail::cifar_controller_line};
 
+namespace detail {
+/// A process killed while writing a line leaves it unfinished: it is cut off before the files
+/// are appended to again, so that every line of metrics.jsonl stays a whole JSON object.
+inline void drop_torn_line(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size == 0) return;
+  std::ifstream in(path, std::ios::binary);
+  std::uintmax_t keep = size;
+  char c = 0;
+  while (keep > 0) {  // back to the last newline
+    in.seekg(static_cast<std::streamoff>(keep - 1));
+    if (!in.get(c) || c == '\n') break;
+    --keep;
+  }
+  if (!in) return;
+  in.close();
+  if (keep < size) std::filesystem::resize_file(path, keep, ec);
+}
+}  // namespace detail
+
 /// Writes the log of a run. Without an output folder it only prints.
 class RunLog {
  public:
@@ -97,6 +118,8 @@ class RunLog {
       std::error_code ec;
       std::filesystem::create_directories(dir_, ec);
       if (ec) throw ConfigError("cannot create --output_dir " + dir_.string() + ": " + ec.message());
+      detail::drop_torn_line(dir_ / "stdout");
+      detail::drop_torn_line(dir_ / "metrics.jsonl");
       stdout_.open(dir_ / "stdout", std::ios::app);
       metrics_.open(dir_ / "metrics.jsonl", std::ios::app);
       if (!stdout_ || !metrics_) throw ConfigError("cannot write into --output_dir " + dir_.string());
@@ -171,6 +194,38 @@ class RunLog {
   }
 
   const std::filesystem::path& output_dir() const { return dir_; }
+
+  /// How far the two files are written: a checkpoint records it, so that resuming from it can cut
+  /// away what a killed run logged after it (the resumed run logs those steps again).
+  struct Position {
+    std::int64_t text = 0;     ///< bytes of <output_dir>/stdout
+    std::int64_t metrics = 0;  ///< bytes of <output_dir>/metrics.jsonl
+  };
+  Position position() {
+    if (dir_.empty()) return {};
+    stdout_.flush();
+    metrics_.flush();
+    std::error_code ec;
+    const auto size = [&](const char* name) {
+      const auto n = std::filesystem::file_size(dir_ / name, ec);
+      return ec ? std::int64_t{0} : static_cast<std::int64_t>(n);
+    };
+    return {size("stdout"), size("metrics.jsonl")};
+  }
+  /// Cuts both files back to `at` (never lengthens them); later lines are appended after it.
+  void rewind(const Position& at) {
+    if (dir_.empty()) return;
+    stdout_.flush();
+    metrics_.flush();
+    const auto cut = [&](const char* name, std::int64_t bytes) {
+      std::error_code ec;
+      const auto path = dir_ / name;
+      const auto n = std::filesystem::file_size(path, ec);
+      if (!ec && bytes >= 0 && static_cast<std::uintmax_t>(bytes) < n) std::filesystem::resize_file(path, static_cast<std::uintmax_t>(bytes), ec);
+    };
+    cut("stdout", at.text);
+    cut("metrics.jsonl", at.metrics);
+  }
 
  private:
   std::filesystem::path dir_;

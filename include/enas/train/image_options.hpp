@@ -41,6 +41,9 @@ struct ImageOptions {
   std::int64_t controller_train_every = 1;
   std::int64_t derive_samples = 100;
   std::int64_t max_steps = -1;
+  std::int64_t nonfinite_patience = 5;  ///< skipped steps in a row before a restore (docs/reliability.md)
+  std::int64_t nonfinite_restores = 2;  ///< restores, each with the rate ×nonfinite_lr_factor, before a stop
+  double nonfinite_lr_factor = 0.5;
   bool channels_last = true;
   bool mixed_precision = false;   ///< bf16 autocast of the child network (util/autocast.hpp)
   bool cudnn_benchmark = true;    ///< on CUDA, let cuDNN time and pick its convolution algorithms

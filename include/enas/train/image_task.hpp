@@ -29,6 +29,7 @@
 #include "enas/nn/replicas.hpp"
 #include "enas/train/image_options.hpp"
 #include "enas/optim/lr_schedule.hpp"
+#include "enas/train/recovery.hpp"
 #include "enas/optim/sgd.hpp"
 #include "enas/train/step_result.hpp"
 #include "enas/util/autocast.hpp"
@@ -125,7 +126,14 @@ class ImageTaskBase {
   const ImageOptions& options() const { return options_; }
   const at::Device& device() const { return device_; }
   /// Cosine with restarts, evaluated per epoch (§7).
-  double lr_at(std::int64_t step) const { return schedule_.at_epoch(step / batches_per_epoch()); }
+  /// The learning rate of `step`: the schedule's, times the factor of past recoveries.
+  double lr_at(std::int64_t step) const {
+    return schedule_.at_epoch(step / batches_per_epoch()) * recovery_.lr_scale;
+  }
+  /// The run's learning-rate factor and restore count after non-finite steps.
+  Recovery& recovery() { return recovery_; }
+  /// Steps skipped as non-finite: nothing to take out (tr_acc is the last step's).
+  void note_skipped(std::int64_t) {}
 
   /// Images carry no state between batches.
   void reset_states() {}
@@ -195,6 +203,7 @@ class ImageTaskBase {
     io::OutputArchive sgd;
     sgd_.save(sgd, params);
     a.write("sgd", sgd);
+    recovery_.save(a);
   }
   void load_base(io::InputArchive& a, const std::vector<at::Tensor>& params) {
     auto batcher = [&](const std::string& key, data::CifarBatches& b) {
@@ -210,6 +219,7 @@ class ImageTaskBase {
     io::InputArchive sgd;
     if (!io::try_read_archive(a, "sgd", sgd)) throw CheckpointError("checkpoint lacks the child optimizer state");
     sgd_.load(sgd, params);
+    recovery_.load(a);
   }
 
   /// The scope a forward pass runs in: bf16 autocast on the task's device with mixed_precision.
@@ -288,7 +298,7 @@ class ImageTaskBase {
     }
     const double lr = lr_at(step);
     StepResult r;
-    r.grad_norm = sgd_.step(params, lr);
+    r.grad_norm = sgd_.step(params, lr, main_loss);
     r.loss = main_loss;
     r.lr = lr;
     r.correct = correct;
@@ -332,6 +342,7 @@ class ImageTaskBase {
   std::optional<data::CifarBatches> test_;
   optim::Sgd sgd_;
   optim::CosineRestarts schedule_;
+  Recovery recovery_;
   torch::nn::Module* model_module_ = nullptr;  ///< the derived task's model (adopt())
   std::vector<at::Tensor> params_;
   std::shared_ptr<dist::ProcessGroup> group_;           ///< null: one process
@@ -504,7 +515,7 @@ class ImageFinalTask : public ImageTaskBase {
         return model_->forward(static_.images, static_.progress);
       }();
       detail::classification_loss(f, static_.labels, options_.aux_weight, &main_loss).backward();
-      static_.norm = sgd_.step(params_, static_.lr);
+      static_.norm = sgd_.step(params_, static_.lr, main_loss);
       static_.loss = main_loss;
       static_.correct = detail::count_correct(f.logits.detach(), static_.labels);
     });

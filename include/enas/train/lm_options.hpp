@@ -37,6 +37,9 @@ struct LmOptions {
   std::int64_t controller_train_every = 1;
   std::int64_t derive_samples = 100;
   std::int64_t max_steps = -1;
+  std::int64_t nonfinite_patience = 5;  ///< skipped steps in a row before a restore (docs/reliability.md)
+  std::int64_t nonfinite_restores = 2;  ///< restores, each with the rate ×nonfinite_lr_factor, before a stop
+  double nonfinite_lr_factor = 0.5;
   double best_valid_ppl = 67.0;          ///< test perplexity is computed when valid improves on this
   std::int64_t test_window = 256;
   bool cuda_graphs = true;               ///< final training on CUDA: replay the step from a CUDA graph

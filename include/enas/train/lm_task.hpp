@@ -28,6 +28,7 @@
 #include "enas/spaces/ptb_cell.hpp"
 #include "enas/train/lm_options.hpp"
 #include "enas/optim/lr_schedule.hpp"
+#include "enas/train/recovery.hpp"
 #include "enas/optim/sgd.hpp"
 #include "enas/train/step_result.hpp"
 #include "enas/train/task_for.hpp"
@@ -71,7 +72,8 @@ class LmTaskBase {
   std::int64_t units_per_step() const { return options_.batch_size * options_.bptt; }
   const LmOptions& options() const { return options_; }
   const at::Device& device() const { return device_; }
-  double lr_at(std::int64_t step) const { return schedule_.at(step); }
+  /// The learning rate of `step`: the schedule's, times the factor of past recoveries.
+  double lr_at(std::int64_t step) const { return schedule_.at(step) * recovery_.lr_scale; }
 
   /// Zeroes the carried state (the reference resets at every epoch boundary), in place: a
   /// step recorded in a CUDA graph keeps reading the same tensor.
@@ -94,6 +96,12 @@ class LmTaskBase {
     e.metric_name = train_metric;
     e.metric = batches_ > 0 ? std::exp(train_ce_.item<double>() / static_cast<double>(batches_ * options_.bptt)) : 0.0;
   }
+
+  /// Takes `n` steps skipped as non-finite out of the epoch's count (their loss was not added).
+  void note_skipped(std::int64_t n) { batches_ = std::max<std::int64_t>(0, batches_ - n); }
+
+  /// The run's learning-rate factor and restore count after non-finite steps.
+  Recovery& recovery() { return recovery_; }
 
   /// Starts a new epoch's training statistics (in place, as reset_states).
   void reset_epoch_stats() {
@@ -155,6 +163,7 @@ class LmTaskBase {
     io::OutputArchive sgd;
     sgd_.save(sgd, params);
     a.write("sgd", sgd);
+    recovery_.save(a);
   }
   void load_base(io::InputArchive& a, const std::vector<at::Tensor>& params) {
     const auto state = io::read_tensor(a, "state");
@@ -171,6 +180,7 @@ class LmTaskBase {
     io::InputArchive sgd;
     if (!io::try_read_archive(a, "sgd", sgd)) throw CheckpointError("checkpoint lacks the child optimizer state");
     sgd_.load(sgd, params);
+    recovery_.load(a);
   }
 
  public:
@@ -188,10 +198,11 @@ class LmTaskBase {
     return m;
   }
 
-  /// Accumulates a training window's loss (Σ CE / B) for tr_ppl.
+  /// Accumulates a training window's loss (Σ CE / B) for tr_ppl; a step the optimizer skipped
+  /// as non-finite adds nothing (note_skipped takes it out of the count).
   void add_train_loss(const at::Tensor& loss) {
     if (!train_ce_.defined()) reset_epoch_stats();
-    train_ce_.add_(loss.detach());
+    train_ce_.add_(loss.detach().masked_fill(sgd_.last_step_finite().logical_not(), 0.0));
     ++batches_;
   }
 
@@ -247,6 +258,7 @@ class LmTaskBase {
   std::int64_t vocab_;
   optim::Sgd sgd_;
   optim::StaircaseDecay schedule_;
+  Recovery recovery_;
   std::mt19937_64 rng_;
   at::Tensor state_;
   at::Tensor train_ce_;
@@ -311,8 +323,8 @@ class LmSearchTask : public LmTaskBase {
     state_ = r.state;
     r.loss.backward();
     const auto loss = reduce_step(params, r.loss.detach());
-    const double lr = schedule_.at(step);
-    auto norm = sgd_.step(params, lr);
+    const double lr = lr_at(step);
+    auto norm = sgd_.step(params, lr, loss);
     add_train_loss(loss);
     return {loss, norm, lr};
   }
@@ -422,12 +434,12 @@ class LmFinalTask : public LmTaskBase {
   /// the CPU the same static step runs eagerly, which the tests compare with the plain one).
   StepResult train_step(std::int64_t step) {
     auto [x, y] = train_window(step % train_.num_batches());
-    const double lr = schedule_.at(step);
+    const double lr = lr_at(step);
     if (!options_.cuda_graphs || group_) {
       auto r = forward_backward(x, y);
       state_ = r.state;
       const auto loss = reduce_step(params_, r.loss.detach());
-      auto norm = sgd_.step(params_, lr);
+      auto norm = sgd_.step(params_, lr, loss);
       add_train_loss(loss);
       return {loss, norm, lr};
     }
@@ -441,9 +453,9 @@ class LmFinalTask : public LmTaskBase {
     graph_.run(device_, [&] {
       auto r = forward_backward(static_.x, static_.y);
       state_.copy_(r.state);
-      static_.norm = sgd_.step(params_, static_.lr);
       static_.loss = r.loss.detach();
-      train_ce_.add_(static_.loss);
+      static_.norm = sgd_.step(params_, static_.lr, static_.loss);
+      train_ce_.add_(static_.loss.masked_fill(sgd_.last_step_finite().logical_not(), 0.0));
     });
     ++batches_;
     StepResult out{static_.loss, static_.norm, lr};

@@ -12,7 +12,8 @@
 namespace enas::train {
 
 /// The loop's fields of `O` (members num_epochs, eval_every_epochs, log_every, max_steps,
-/// controller_training, controller_train_every, derive_samples), for O::fields() to append.
+/// controller_training, controller_train_every, derive_samples, nonfinite_patience,
+/// nonfinite_restores, nonfinite_lr_factor), for O::fields() to append.
 template <class O>
 constexpr auto loop_fields() {
   using namespace option;  // field, control, the bounds, kSearchOnly
@@ -26,7 +27,16 @@ constexpr auto loop_fields() {
       field("controller_train_every", &O::controller_train_every, "epochs between controller phases", at_least(1),
             kSearchOnly),
       control("derive_samples", &O::derive_samples, "architectures sampled and scored at the end", at_least(1),
-              kSearchOnly));
+              kSearchOnly),
+      control("nonfinite_patience", &O::nonfinite_patience,
+              "child steps or controller updates in a row skipped as non-finite before the run restores its last "
+              "checkpoint (or stops)",
+              at_least(1)),
+      control("nonfinite_restores", &O::nonfinite_restores,
+              "restores of the last checkpoint after non-finite steps before the run stops; 0 = stop at once",
+              at_least(0)),
+      control("nonfinite_lr_factor", &O::nonfinite_lr_factor, "factor of the learning rate at each such restore",
+              above_up_to(0, 1)));
 }
 
 }  // namespace enas::train

@@ -213,7 +213,7 @@ struct CellDag {
 
  private:
   [[noreturn]] static void malformed(std::string_view text, std::size_t at, const std::string& expected) {
-    throw ArcError("NAS-Bench-201 architecture string '" + std::string(text) + "': at character " + std::to_string(at) +
+    throw ArcError("NAS-Bench-201 architecture string '" + printable(text) + "': at character " + std::to_string(at) +
                    " expected " + expected);
   }
 
@@ -241,12 +241,12 @@ struct CellDag {
           std::string known;
           for (int i = 0; i < num_ops; ++i) known += (i ? ", " : "") + op_name(i);
           malformed(text, pos, "an op name (" + known + ") for edge " + std::to_string(from) + " -> " + std::to_string(to) +
-                                   ", got '" + std::string(op) + "'");
+                                   ", got '" + printable(op) + "'");
         }
         const auto input = text.substr(tilde + 1, bar - tilde - 1);
         if (input != std::to_string(from)) {
           malformed(text, tilde + 1, "input node " + std::to_string(from) + " (edges of node " + std::to_string(to) +
-                                         " are listed from node 0 up), got '" + std::string(input) + "'");
+                                         " are listed from node 0 up), got '" + printable(input) + "'");
         }
         arch.ops[static_cast<std::size_t>(edge_index(from, to))] = id;
         pos = bar + 1;
