@@ -11,19 +11,13 @@ build=$1
 out=$(mktemp -d)
 mounted=()
 trap 'for m in "${mounted[@]}"; do umount "$m" 2>/dev/null; done; [ -n "${ENAS_KEEP:-}" ] || rm -rf "$out"' EXIT
-source "$(dirname "$0")/find_data.sh"
+source "$(dirname "$0")/common.sh"
 ptb=$(find_data ptb ptb.train.txt)
 if [ -z "$ptb" ]; then
   echo "skipped: the real PTB folder is needed (data/, \$ENAS_DATA_DIR or ../shared/data)"
   exit 0
 fi
-failures=0
-check() {
-  local name=$1
-  shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
-# refused <name> <expected text (grep -F)> <program> <flags...>: exit 1, one line on stderr holding the text.
+# refused <name> <expected text (grep -F)> <program> <flags...>: exit 1, the last line of stderr holding the text.
 refused() {
   local name=$1 text=$2 program=$3
   shift 3
@@ -35,13 +29,7 @@ refused() {
     bash -c "[ $code = 1 ] && tail -n 1 '$out/last.err' | grep -qF -- \"\$1\" && ! grep -qE 'frame #|terminate called' '$out/last.err'" _ "$text"
 }
 
-# A small corpus (every word of valid and test is in train).
-mk_corpus() {  # <dir>
-  mkdir -p "$1"
-  head -n 400 "$ptb/ptb.train.txt" >"$1/ptb.train.txt"
-  sed -n '1,60p' "$1/ptb.train.txt" >"$1/ptb.valid.txt"
-  sed -n '61,120p' "$1/ptb.train.txt" >"$1/ptb.test.txt"
-}
+mk_corpus() { small_ptb "$ptb" "$1"; }
 small=(--child_lstm_hidden_size=16 --batch_size=8 --child_bptt_steps=10 --log_every=50)
 
 mk_corpus "$out/nul"

@@ -15,36 +15,14 @@ out=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; [ -n "${ENAS_KEEP:-}" ] || rm -rf "$out"' EXIT
 
-source "$(dirname "$0")/find_data.sh"
+source "$(dirname "$0")/common.sh"
 ptb=$(find_data ptb ptb.train.txt)
 if [ -z "$ptb" ]; then
   echo "skipped: the real PTB folder is needed (data/, \$ENAS_DATA_DIR or ../shared/data)"
   exit 0
 fi
-# A corpus of 400 lines (109 steps of 8 × 10 tokens per epoch); validation and test are lines of
-# it, so that every word is in the vocabulary.
-mkdir -p "$out/ptb"
-head -n 400 "$ptb/ptb.train.txt" >"$out/ptb/ptb.train.txt"
-sed -n '1,60p' "$out/ptb/ptb.train.txt" >"$out/ptb/ptb.valid.txt"
-sed -n '61,120p' "$out/ptb/ptb.train.txt" >"$out/ptb/ptb.test.txt"
+small_ptb "$ptb" "$out/ptb"  # 109 steps per epoch
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-    echo $((20000 + ($$ + RANDOM) % 20000))
-}
-failures=0
-passed=0
-check() {  # <name> <condition command...>
-  local name=$1
-  shift
-  if "$@"; then
-    echo "ok   $name"
-    passed=$((passed + 1))
-  else
-    echo "FAIL $name"
-    failures=$((failures + 1))
-  fi
-}
 
 # One process runs 16 epochs (about 20 s here), so that 20 kills do not reach its end; two ranks
 # run 4, since each of their starts takes longer. A rank whose peer was killed gives up within

@@ -12,31 +12,13 @@ out=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; [ -n "${ENAS_KEEP:-}" ] || rm -rf "$out"' EXIT
 
-source "$(dirname "$0")/find_data.sh"
+source "$(dirname "$0")/common.sh"
 ptb=$(find_data ptb ptb.train.txt)
 cifar=$(find_data cifar-10-batches-bin data_batch_1.bin)
 if [ -z "$ptb" ]; then
   echo "skipped: the real PTB folder is needed (data/, \$ENAS_DATA_DIR or ../shared/data)"
   exit 0
 fi
-free_port() {  # a TCP port on 127.0.0.1 that was free a moment ago
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-    echo $((20000 + ($$ + RANDOM) % 20000))
-}
-
-failures=0
-passed=0
-check() {  # <name> <condition command...>
-  local name=$1
-  shift
-  if "$@"; then
-    echo "ok   $name"
-    passed=$((passed + 1))
-  else
-    echo "FAIL $name"
-    failures=$((failures + 1))
-  fi
-}
 
 # ranks <style: torchrun|openmpi> <tag> <program> <flags...>: two ranks in the background; their
 # stdout/stderr in $out/<tag>.<rank>.log; sets rank_pids.

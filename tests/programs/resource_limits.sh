@@ -8,7 +8,7 @@ set -uo pipefail
 build=$1
 out=$(mktemp -d)
 trap '[ -n "${ENAS_KEEP:-}" ] || rm -rf "$out"' EXIT
-source "$(dirname "$0")/find_data.sh"
+source "$(dirname "$0")/common.sh"
 ptb=$(find_data ptb ptb.train.txt)
 if [ -z "$ptb" ]; then
   echo "skipped: the real PTB folder is needed (data/, \$ENAS_DATA_DIR or ../shared/data)"
@@ -18,12 +18,6 @@ if [ -n "${ASAN_OPTIONS:-}" ]; then  # the sanitize preset's environment
   echo "skipped: AddressSanitizer reserves terabytes of address space, more than any ulimit -v allows"
   exit 0
 fi
-failures=0
-check() {
-  local name=$1
-  shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
 
 # 2,000 streams of 35 tokens: the logits of a window alone are 2,000 × 35 × 10,000 floats (2.8 GB).
 ( ulimit -v 3145728

@@ -125,7 +125,10 @@ class Sgd {
       grads.push_back(g);
       norms.push_back(g.norm());
     }
-    if (used.empty()) return at::zeros({}, at::kFloat);
+    if (used.empty()) {  // nothing to update: an applied (empty) step
+      finite_ = at::ones({}, at::TensorOptions().dtype(at::kBool).device(params.empty() ? at::kCPU : params[0].device()));
+      return at::zeros({}, at::kFloat);
+    }
     const auto norm = at::stack(norms).norm();
     auto finite = at::isfinite(norm);
     if (loss.defined()) finite = finite.logical_and(at::isfinite(loss.detach()).to(finite.device()));
