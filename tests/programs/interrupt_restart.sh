@@ -24,13 +24,14 @@ fi
 small_ptb "$ptb" "$out/ptb"  # 109 steps per epoch
 
 
-# One process runs 16 epochs (about 20 s here), so that 20 kills do not reach its end; two ranks
-# run 4, since each of their starts takes longer. A rank whose peer was killed gives up within
+# One process runs 40 epochs (about 50 s here): a start makes at most 1.5 s of progress (less its
+# own start-up) before it is killed, so 20 kills cannot reach the end. Two ranks run 4, since each
+# of their starts takes longer. A rank whose peer was killed gives up within
 # --dist_timeout.
 flags=(--data_path="$out/ptb" --child_lstm_hidden_size=16 --batch_size=8 --child_bptt_steps=10
        --log_every=10 --controller_train_steps=6 --controller_num_aggregate=4 --derive_samples=8 --noplot
        --threads=1 --seed=3 --dist_timeout=8)
-epochs() { [ "$1" = 1 ] && echo 16 || echo 4; }
+epochs() { [ "$1" = 1 ] && echo 40 || echo 4; }
 
 # The training record of a run: every event of metrics.jsonl but the wall time and the
 # bookkeeping of checkpoints, resumes, launches and warnings (a restart may warn).
@@ -90,16 +91,28 @@ kill_loop() {
   rm -rf "$dir"
   while [ "$finished" = 0 ]; do
     starts=$((starts + 1))
-    local logged
+    local logged printed console
     logged=$(stat -c %s "$dir/stdout" 2>/dev/null || echo 0)
+    console="$out/$tag.log"
+    [ "$world" = 1 ] || console="$out/$tag.0.log"
+    printed=$(stat -c %s "$console" 2>/dev/null || echo 0)
     launch "$tag" "$world" "$dir"
     started=$(date +%s.%N)
     if [ "$kills" -lt "$kills_wanted" ]; then
-      # A moment in the run: 0.3 to 2.5 s after the start (the start itself takes about 0.5 s).
-      sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.3 + 2.2 * r / 32767 }')"
+      # A moment in the run: 0.3 to 1.5 s after the start (the start itself takes about 0.5 s).
+      sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.3 + 1.2 * r / 32767 }')"
       if all_alive; then
         sig=${signals[$((kills % 3))]}
         victim=${run_pids[$((RANDOM % world))]}
+        if [ "$sig" = INT ]; then
+          # A background job of a script starts with SIGINT ignored, until the program installs
+          # its handler (after loading LibTorch): send it once this start has printed a line (its
+          # standard output, appended to by every start; rank 0's for two ranks).
+          for _ in $(seq 50); do
+            [ "$(stat -c %s "$console" 2>/dev/null || echo 0)" -gt "$printed" ] && break
+            sleep 0.1
+          done
+        fi
         local doing
         doing=$(phase "$dir" "$logged")
         kill -s "$sig" "$victim"
