@@ -19,7 +19,9 @@ write_basic_package_version_file(
   "${PROJECT_BINARY_DIR}/enasConfigVersion.cmake"
   COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
 install(FILES "${PROJECT_BINARY_DIR}/enasConfig.cmake" "${PROJECT_BINARY_DIR}/enasConfigVersion.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/EnasOpenMP.cmake"
         DESTINATION "${ENAS_INSTALL_CMAKEDIR}")
 
 # The build tree is a package too (find_package(enas) with enas_DIR=<build dir>).
 export(EXPORT enasTargets NAMESPACE enas:: FILE "${PROJECT_BINARY_DIR}/enasTargets.cmake")
+configure_file("${PROJECT_SOURCE_DIR}/cmake/EnasOpenMP.cmake" "${PROJECT_BINARY_DIR}/EnasOpenMP.cmake" COPYONLY)

@@ -2,7 +2,12 @@
 // the reference formulas, in double precision: values, gradients, batch-norm statistics.
 #include <ATen/ATen.h>
 
+#include <atomic>
+#include <chrono>
+#include <mutex>
 #include <random>
+#include <set>
+#include <thread>
 #include <vector>
 
 #include "enas/core/activations.hpp"
@@ -197,6 +202,30 @@ TEST_CASE("batch-norm moving averages follow the reference's update", "[cells]")
   }
   CHECK(at::allclose(norm.running_mean[0], mean, 1e-10, 1e-12));
   CHECK(at::allclose(norm.running_var[0], var, 1e-10, 1e-12));
+}
+
+// at::parallel_for is inline in LibTorch's headers: without OpenMP in enas's own compilation it
+// runs its loop on one thread, whatever LibTorch's thread count (cmake/EnasOpenMP.cmake).
+TEST_CASE("the cell's group members run on two threads at once where enas has OpenMP", "[cells]") {
+#if defined(ENAS_WITH_OPENMP)
+  const int before = at::get_num_threads();
+  at::set_num_threads(2);
+  std::atomic<int> arrived{0};
+  std::mutex mutex;
+  std::set<std::thread::id> threads;
+  enas::nn::detail::for_each_member(2, /*cpu=*/true, [&](std::int64_t) {
+    ++arrived;
+    // Both members in flight at once, or five seconds gone: one thread would run them in turn.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (arrived.load() < 2 && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+    const std::lock_guard<std::mutex> lock(mutex);
+    threads.insert(std::this_thread::get_id());
+  });
+  at::set_num_threads(before);
+  CHECK(threads.size() == 2);
+#else
+  WARN("skipped: enas is compiled without OpenMP here (cmake/EnasOpenMP.cmake says why)");
+#endif
 }
 
 TEST_CASE("a malformed cell plan is refused with the node named", "[cells]") {

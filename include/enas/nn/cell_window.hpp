@@ -368,7 +368,9 @@ inline void norm_backward(at::Tensor grad, const at::Tensor& xhat, const at::Ten
 /// Runs f(k) for k in [0, n), the members of one group, which are independent of each other: on
 /// the CPU spread over LibTorch's threads (each member's elementwise work is too small for ATen
 /// to split, so one core idled while the other did them all in turn), else in order. The workers
-/// run without grad mode, as the autograd node's own thread does.
+/// run without grad mode, as the autograd node's own thread does. at::parallel_for is inline: it
+/// runs in parallel only where enas is compiled with OpenMP (ENAS_WITH_OPENMP,
+/// cmake/EnasOpenMP.cmake), else in order.
 template <class F>
 void for_each_member(std::int64_t n, bool cpu, F&& f) {
   if (n < 2 || !cpu || at::get_num_threads() < 2 || at::in_parallel_region()) {

@@ -6,8 +6,9 @@
 /// is 3–5x slower than over NCHW (perf of micro_search_step: batch norm was a third of the step).
 /// In memory such a tensor is an [M, C] block, M = N·H·W, so each statistic is a column sum:
 /// the loops below sum fixed blocks of rows in float (the inner loop over C vectorises), the
-/// blocks into double, blocks spread over LibTorch's threads. The block partition does not depend
-/// on the thread count, so results are the same with any number of threads.
+/// blocks into double, blocks spread over LibTorch's threads (where enas is compiled with OpenMP:
+/// cmake/EnasOpenMP.cmake; else on one). The block partition does not depend on the thread
+/// count, so results are the same with any number of threads.
 ///
 /// Semantics are at::batch_norm's in training mode: biased variance normalises, the moving
 /// variance takes the unbiased one, momentum m: r ← (1 − m)·r + m·batch. Anything else (another
