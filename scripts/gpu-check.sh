@@ -170,6 +170,17 @@ EOF
 )
   row "$program" "${line:-no timing (see run_$name.log)}"
 }
+# 5. A batch that cannot fit the device (a 35 × 400,000 × 10,000 softmax is 560 GB) must stop
+#    with one line that says what to lower, not an allocator trace (docs/reliability.md).
+stage 60 run_device_oom.log "$programs/ptb_search" --device cuda --output_dir "$out/run_device_oom" --reset_output_dir \
+  --noplot --num_epochs 1 --batch_size 400000 --data_path "$PWD/.gpu-data/ptb"
+oom_status=$?
+if [ "$oom_status" -ne 0 ] && grep -q 'out of device memory: .*Lower --batch_size (now 400000)' "$out/run_device_oom.log" &&
+   ! grep -q 'Exception raised from' "$out/run_device_oom.log"; then
+  row "device out of memory" "refused (exit $oom_status): $(grep -o 'out of device memory[^.]*' "$out/run_device_oom.log" | head -n 1)"
+else
+  row "device out of memory" "NOT as expected (exit $oom_status, see run_device_oom.log)"
+fi
 final ptb_final ptb_final --max_steps 400 --log_every 50
 final micro_final cifar10_micro_final --max_steps 150 --log_every 25 --data_path "$synth"
 final macro_final cifar10_macro_final --max_steps 150 --log_every 25 --data_path "$synth"

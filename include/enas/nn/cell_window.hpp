@@ -20,6 +20,7 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -189,6 +190,12 @@ struct HostBlock {
     return true;
   }
 
+  /// Columns per share when a block's loops are split over LibTorch's threads: a node's block
+  /// (512 columns at H = 256) in up to four shares. Every column's sums keep their row order, so
+  /// the values do not depend on the split. Inside a parallel region (a group's members run at
+  /// once) the loops run in one piece.
+  static constexpr std::int64_t kColumnGrain = 128;
+
   /// Training forward: x ← offset + scale·x̂ with x̂ = (x − μ)/√(σ² + ε); μ, σ² (biased) returned.
   template <class T>
   static void forward(at::Tensor& x, const at::Tensor& scale, const at::Tensor& offset, double eps, at::Tensor& mean,
@@ -202,44 +209,56 @@ struct HostBlock {
     T* __restrict pv = var.data_ptr<T>();
     T* __restrict pi = inv_std.data_ptr<T>();
     const T inv_rows = T(1) / static_cast<T>(rows);
-    for (std::int64_t c = 0; c < cols; ++c) pm[c] = T(0);
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const T* __restrict row = px + r * xs;
-      for (std::int64_t c = 0; c < cols; ++c) pm[c] += row[c];
-    }
-    for (std::int64_t c = 0; c < cols; ++c) {
-      pm[c] *= inv_rows;
-      pv[c] = T(0);
-    }
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const T* __restrict row = px + r * xs;
-      for (std::int64_t c = 0; c < cols; ++c) {
-        const T d = row[c] - pm[c];
-        pv[c] += d * d;
+    // Mean and sum of squared deviations of columns [c0, c1).
+    auto moments = [&](std::int64_t c0, std::int64_t c1) {
+      for (std::int64_t c = c0; c < c1; ++c) pm[c] = T(0);
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const T* __restrict row = px + r * xs;
+        for (std::int64_t c = c0; c < c1; ++c) pm[c] += row[c];
       }
-    }
-    if (sync != nullptr) {
+      for (std::int64_t c = c0; c < c1; ++c) {
+        pm[c] *= inv_rows;
+        pv[c] = T(0);
+      }
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const T* __restrict row = px + r * xs;
+        for (std::int64_t c = c0; c < c1; ++c) {
+          const T d = row[c] - pm[c];
+          pv[c] += d * d;
+        }
+      }
+    };
+    // 1/σ, x̂ and the output of columns [c0, c1), from their mean and variance.
+    auto normalize = [&](std::int64_t c0, std::int64_t c1) {
+      for (std::int64_t c = c0; c < c1; ++c) pi[c] = T(1) / std::sqrt(pv[c] + static_cast<T>(eps));
+      for (std::int64_t r = 0; r < rows; ++r) {
+        T* __restrict row = px + r * xs;
+        T* __restrict hrow = ph + r * hs;
+        for (std::int64_t c = c0; c < c1; ++c) {
+          const T h = (row[c] - pm[c]) * pi[c];
+          hrow[c] = h;
+          row[c] = of[c] + h * sc[c];
+        }
+      }
+    };
+    if (sync != nullptr) {  // a collective between the two passes: in one piece
+      moments(0, cols);
       combine_moments(*sync, mean, var, rows);  // this replica's mean and M2 -> the batch's mean and variance
-    } else {
-      for (std::int64_t c = 0; c < cols; ++c) pv[c] *= inv_rows;
+      normalize(0, cols);
+      return;
     }
-    for (std::int64_t c = 0; c < cols; ++c) pi[c] = T(1) / std::sqrt(pv[c] + static_cast<T>(eps));
-    for (std::int64_t r = 0; r < rows; ++r) {
-      T* __restrict row = px + r * xs;
-      T* __restrict hrow = ph + r * hs;
-      for (std::int64_t c = 0; c < cols; ++c) {
-        const T h = (row[c] - pm[c]) * pi[c];
-        hrow[c] = h;
-        row[c] = of[c] + h * sc[c];
-      }
-    }
+    at::parallel_for(0, cols, kColumnGrain, [&](std::int64_t c0, std::int64_t c1) {
+      moments(c0, c1);
+      for (std::int64_t c = c0; c < c1; ++c) pv[c] *= inv_rows;
+      normalize(c0, c1);
+    });
   }
 
   /// Training backward, in place on `grad` (dL/dy in, dL/dx out):
   ///   dL/dx = scale·(1/σ)·(dy − mean_b(dy) − x̂·mean_b(dy·x̂)); the sums are the parameter gradients.
-  template <class T>
   /// With `sync`, the means are over every replica's rows; the parameter gradients stay this
   /// process's sums (a data-parallel run sums them with the other gradients).
+  template <class T>
   static void backward(at::Tensor& grad, const at::Tensor& xhat, const at::Tensor& inv_std, const at::Tensor& scale,
                        at::Tensor& g_scale, at::Tensor& g_offset, const CrossReplicaSum* sync) {
     const auto rows = grad.size(0), cols = grad.size(1), gs = grad.stride(0), hs = xhat.stride(0);
@@ -249,38 +268,48 @@ struct HostBlock {
     const T* __restrict sc = scale.data_ptr<T>();
     T* __restrict sum = g_offset.data_ptr<T>();
     T* __restrict dot = g_scale.data_ptr<T>();
-    for (std::int64_t c = 0; c < cols; ++c) sum[c] = dot[c] = T(0);
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const T* __restrict g = pg + r * gs;
-      const T* __restrict h = ph + r * hs;
-      for (std::int64_t c = 0; c < cols; ++c) {
-        sum[c] += g[c];
-        dot[c] += g[c] * h[c];
+    // Σ dy and Σ dy·x̂ of columns [c0, c1).
+    auto sums = [&](std::int64_t c0, std::int64_t c1) {
+      for (std::int64_t c = c0; c < c1; ++c) sum[c] = dot[c] = T(0);
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const T* __restrict g = pg + r * gs;
+        const T* __restrict h = ph + r * hs;
+        for (std::int64_t c = c0; c < c1; ++c) {
+          sum[c] += g[c];
+          dot[c] += g[c] * h[c];
+        }
       }
-    }
-    at::Tensor both;
-    if (sync != nullptr) {
-      both = at::stack({g_offset, g_scale});
+    };
+    // dx = k·(dy − m_sum − x̂·m_dot), k = scale/σ, for columns [c0, c1), from the sums at s and d.
+    auto input_grad = [&](std::int64_t c0, std::int64_t c1, const T* s, const T* d, T inv_rows) {
+      constexpr std::int64_t kChunk = kColumnGrain;
+      T ms[kChunk], md[kChunk], k[kChunk];
+      for (std::int64_t base = c0; base < c1; base += kChunk) {
+        const std::int64_t n = std::min(kChunk, c1 - base);
+        for (std::int64_t c = 0; c < n; ++c) {
+          ms[c] = s[base + c] * inv_rows;
+          md[c] = d[base + c] * inv_rows;
+          k[c] = sc[base + c] * pi[base + c];
+        }
+        for (std::int64_t r = 0; r < rows; ++r) {
+          T* __restrict g = pg + r * gs + base;
+          const T* __restrict h = ph + r * hs + base;
+          for (std::int64_t c = 0; c < n; ++c) g[c] = (g[c] - ms[c] - h[c] * md[c]) * k[c];
+        }
+      }
+    };
+    if (sync != nullptr) {  // a collective between the two passes: in one piece
+      sums(0, cols);
+      auto both = at::stack({g_offset, g_scale});
       sync->sum(both);
-      sum = both.data_ptr<T>();
-      dot = sum + cols;
+      const T* s = both.data_ptr<T>();
+      input_grad(0, cols, s, s + cols, T(1) / static_cast<T>(rows * sync->replicas));
+      return;
     }
-    const T inv_rows = T(1) / static_cast<T>(rows * (sync != nullptr ? sync->replicas : 1));
-    // Per column: dx = k·(dy − m_sum − x̂·m_dot), k = scale/σ.
-    std::vector<T> m_sum(static_cast<std::size_t>(cols)), m_dot(static_cast<std::size_t>(cols)), k(static_cast<std::size_t>(cols));
-    T* __restrict ms = m_sum.data();
-    T* __restrict md = m_dot.data();
-    T* __restrict pk = k.data();
-    for (std::int64_t c = 0; c < cols; ++c) {
-      ms[c] = sum[c] * inv_rows;
-      md[c] = dot[c] * inv_rows;
-      pk[c] = sc[c] * pi[c];
-    }
-    for (std::int64_t r = 0; r < rows; ++r) {
-      T* __restrict g = pg + r * gs;
-      const T* __restrict h = ph + r * hs;
-      for (std::int64_t c = 0; c < cols; ++c) g[c] = (g[c] - ms[c] - h[c] * md[c]) * pk[c];
-    }
+    at::parallel_for(0, cols, kColumnGrain, [&](std::int64_t c0, std::int64_t c1) {
+      sums(c0, c1);
+      input_grad(c0, c1, sum, dot, T(1) / static_cast<T>(rows));
+    });
   }
 };
 
