@@ -18,6 +18,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/LegacyTypeDispatch.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -118,8 +120,14 @@ struct CellTape {
   at::Tensor gate;    // [N, T, B, H] σ(c)
   std::vector<at::Tensor> act;  // N·T outputs f_i(h), index i·T + t
   at::Tensor states;  // [T+1, B, H]: states[t] = s_{t-1}
-  at::Tensor xhat;    // [T, B, N·2H + H] normalized values (batch norm only; the output last)
-  at::Tensor inv_std; // [T, N·2H + H]
+  // Batch norm only. Node-major, so that each node's block at a step is one contiguous run: the
+  // forward pass writes, and the backward pass reads, these blocks straight after the GEMM that
+  // feeds them, and a [B, 2H] block strided across a [T, B, N·2H] buffer (24 KB between rows at
+  // H = 256) defeats the hardware prefetcher on both (measured: 4–20 ms of a PTB search step).
+  at::Tensor xhat;         // [N, T, B, 2H] normalized values of every node's [h | c]
+  at::Tensor inv_std;      // [N, T, 2H]
+  at::Tensor out_xhat;     // [T, B, H] of the cell output
+  at::Tensor out_inv_std;  // [T, H]
 };
 
 inline void check_plan(const CellPlan& plan, std::int64_t num_kernels) {
@@ -408,6 +416,7 @@ void for_each_member(std::int64_t n, bool cpu, F&& f) {
   }
   at::parallel_for(0, n, 1, [&](std::int64_t begin, std::int64_t end) {
     at::NoGradGuard no_grad;
+    const at::AutoDispatchBelowADInplaceOrView below_autograd;  // as the caller's loop (cell_forward)
     for (std::int64_t k = begin; k < end; ++k) f(k);
   });
 }
@@ -435,10 +444,12 @@ inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state
   auto pre = at::empty({steps, batch, n_nodes * width}, opts);
   auto gate = at::empty({n_nodes, steps, batch, hidden}, opts);
   auto states = at::empty({steps + 1, batch, hidden}, opts);
-  at::Tensor xhat, inv_std;
+  at::Tensor xhat, inv_std, out_xhat, out_inv_std;
   if (taping && use_norm) {
-    xhat = at::empty({steps, batch, n_nodes * width + hidden}, opts);
-    inv_std = at::empty({steps, n_nodes * width + hidden}, opts);
+    xhat = at::empty({n_nodes, steps, batch, width}, opts);
+    inv_std = at::empty({n_nodes, steps, width}, opts);
+    out_xhat = at::empty({steps, batch, hidden}, opts);
+    out_inv_std = at::empty({steps, hidden}, opts);
   }
   std::vector<at::Tensor> act;
   if (taping) act.resize(static_cast<std::size_t>(n_nodes * steps));
@@ -452,8 +463,7 @@ inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state
     auto hc = pre[t].narrow(1, col, width);
     if (use_norm) {
       norm_forward(hc, *cfg.norm, static_cast<std::size_t>(i), cfg.training, &stats,
-                   taping ? xhat[t].narrow(1, col, width) : at::Tensor(),
-                   taping ? inv_std[t].narrow(0, col, width) : at::Tensor());
+                   taping ? xhat[i][t] : at::Tensor(), taping ? inv_std[i][t] : at::Tensor());
     }
     const auto h = cfg.kernels[plan.activation[static_cast<std::size_t>(i)]].forward(hc.narrow(1, 0, hidden));
     auto c = gate[i][t];
@@ -463,6 +473,11 @@ inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state
     if (taping) act[static_cast<std::size_t>(i * steps + t)] = h;
   };
 
+  // The loop's tensors are the tape and per-step buffers, which autograd never sees: its views and
+  // small operations (thousands per window) are dispatched below the autograd and view-tracking
+  // layers, which halves the cost of each view (select 384 → 202 ns, narrow 1.2 → 0.56 µs here).
+  // In-place writes there bump no version counter, so the output view is made after the loop.
+  std::optional<at::AutoDispatchBelowADInplaceOrView> below_autograd(std::in_place);
   for (std::int64_t t = 0; t < steps; ++t) {
     const auto s_prev = states[t];
     auto hc0 = pre[t].narrow(1, 0, width);
@@ -487,10 +502,10 @@ inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state
     }
     if (use_norm) {
       norm_forward(s, *cfg.norm, static_cast<std::size_t>(n_nodes), cfg.training, &stats,
-                   taping ? xhat[t].narrow(1, n_nodes * width, hidden) : at::Tensor(),
-                   taping ? inv_std[t].narrow(0, n_nodes * width, hidden) : at::Tensor());
+                   taping ? out_xhat[t] : at::Tensor(), taping ? out_inv_std[t] : at::Tensor());
     }
   }
+  below_autograd.reset();
   if (use_norm && cfg.training) stats.apply(*cfg.norm);
   if (taping) {
     tape->nodes = nodes;
@@ -500,6 +515,8 @@ inline at::Tensor cell_forward(const at::Tensor& x_proj, const at::Tensor& state
     tape->states = states;
     tape->xhat = xhat;
     tape->inv_std = inv_std;
+    tape->out_xhat = out_xhat;
+    tape->out_inv_std = out_inv_std;
   }
   return states.narrow(0, 1, steps);
 }
@@ -536,6 +553,8 @@ class CellWindowFunction : public torch::autograd::Function<CellWindowFunction> 
     if (cfg->norm != nullptr) {
       ctx->saved_data["xhat"] = tape.xhat;
       ctx->saved_data["inv_std"] = tape.inv_std;
+      ctx->saved_data["out_xhat"] = tape.out_xhat;
+      ctx->saved_data["out_inv_std"] = tape.out_inv_std;
     }
     std::vector<at::Tensor> to_save{w_state};
     to_save.insert(to_save.end(), w_node.begin(), w_node.end());
@@ -595,12 +614,14 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
   const std::vector<at::Tensor> scale(saved.begin() + n_nodes, saved.begin() + n_nodes + num_norm / 2);
   std::vector<at::Tensor> w_group;
   for (const auto& g : groups.groups) w_group.push_back(groups.weights(g, w_node));
-  at::Tensor xhat, inv_std;
+  at::Tensor xhat, inv_std, out_xhat, out_inv_std;
   // Per normalised quantity, the parameter gradients of every step; summed once at the end.
   std::vector<std::vector<at::Tensor>> d_scale(scale.size()), d_offset(scale.size());
   if (use_norm) {
     xhat = ctx->saved_data["xhat"].toTensor();
     inv_std = ctx->saved_data["inv_std"].toTensor();
+    out_xhat = ctx->saved_data["out_xhat"].toTensor();
+    out_inv_std = ctx->saved_data["out_inv_std"].toTensor();
   }
 
   const auto steps = nodes.size(1);
@@ -629,7 +650,7 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
       auto dh = dhc.narrow(1, 0, hidden), dc = dhc.narrow(1, hidden, hidden);
       if (kernel.node_backward(d, c, hc.narrow(1, 0, hidden), h, p, dh, dc, carry)) {
         if (use_norm) {
-          detail::norm_backward(dhc, xhat[t].narrow(1, col, width), inv_std[t].narrow(0, col, width),
+          detail::norm_backward(dhc, xhat[i][t], inv_std[i][t],
                                 scale[static_cast<std::size_t>(i)], d_scale[static_cast<std::size_t>(i)],
                                 d_offset[static_cast<std::size_t>(i)], sync);
         }
@@ -641,17 +662,18 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
     auto dhc_c = dhc.narrow(1, hidden, hidden);
     at::sigmoid_backward_out(dhc_c, d * (h - p), c);
     if (use_norm) {
-      detail::norm_backward(dhc, xhat[t].narrow(1, col, width), inv_std[t].narrow(0, col, width),
+      detail::norm_backward(dhc, xhat[i][t], inv_std[i][t],
                             scale[static_cast<std::size_t>(i)], d_scale[static_cast<std::size_t>(i)],
                             d_offset[static_cast<std::size_t>(i)], sync);
     }
     return d - d_h;
   };
 
+  std::optional<at::AutoDispatchBelowADInplaceOrView> below_autograd(std::in_place);  // as in cell_forward
   for (std::int64_t t = steps - 1; t >= 0; --t) {
     auto g = grad_out[t] + d_state;
     if (use_norm) {
-      detail::norm_backward(g, xhat[t].narrow(1, n_nodes * width, hidden), inv_std[t].narrow(0, n_nodes * width, hidden),
+      detail::norm_backward(g, out_xhat[t], out_inv_std[t],
                             scale[static_cast<std::size_t>(n_nodes)], d_scale[static_cast<std::size_t>(n_nodes)],
                             d_offset[static_cast<std::size_t>(n_nodes)], sync);
     }
@@ -679,6 +701,7 @@ inline torch::autograd::variable_list CellWindowFunction::backward(torch::autogr
     const auto d_in = at::mm(d_pre[t].narrow(1, 0, width), w_state.t());
     d_state = masked ? d_carry.addcmul_(d_in, mask) : d_carry.add_(d_in);
   }
+  below_autograd.reset();
 
   // Weight gradients: one GEMM per group over all T·B rows of (input ⊙ m_h) and dL/d[h|c].
   auto weight_grad = [&](const at::Tensor& inputs, std::int64_t first_slot, std::int64_t members) {
